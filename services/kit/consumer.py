@@ -1,0 +1,212 @@
+"""The consumer policy every service follows.
+
+- A message is parsed into its contract; one that does not parse or validate, or whose type
+  the contracts do not know, goes to ``<topic>.dlq`` with its original bytes and the error in
+  headers, and the consumer goes on.
+- A known type this consumer has no handler for is skipped and counted.
+- The handler runs in one unit of work together with an inbox row ``(consumer, event_id)``:
+  a duplicate delivery finds the row and changes nothing.
+- A transient fault (database or broker unreachable, serialisation conflict) is retried with
+  backoff for as long as it lasts, never skipped. Any other error is retried a few times and
+  then dead-lettered with the error, so one poison message cannot stop the partition.
+- The offset is committed only after the database commit (manual acknowledgement): a process
+  killed before that gets the message again."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from aiokafka.errors import KafkaError
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.middlewares import AckPolicy
+from prometheus_client import CollectorRegistry, Counter
+from pydantic import ValidationError
+from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, Uuid, func
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from contracts.envelope import Envelope, Topic
+from services.kit.db import Database, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+inbox_metadata = MetaData()
+
+inbox = Table(
+    "inbox",
+    inbox_metadata,
+    Column("consumer", String(100), nullable=False),
+    Column("event_id", Uuid, nullable=False),
+    Column("event_type", String(100), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("consumer", "event_id", name="pk_inbox"),
+)
+
+Handler = Callable[[UnitOfWork, Any], Awaitable[None]]
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.SerializationError,
+    asyncpg.DeadlockDetectedError,
+    KafkaError,
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether retrying later can succeed without any change to the message."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, DBAPIError) and isinstance(error.orig, BaseException):
+        cause = error.orig.__cause__ or error.orig
+        if isinstance(cause, TRANSIENT_ERRORS):
+            return True
+    return isinstance(error, TRANSIENT_ERRORS)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff for transient faults (unbounded) and attempts for other errors (bounded)."""
+
+    first_delay: float = 0.2
+    max_delay: float = 10.0
+    attempts_before_dlq: int = 3
+
+    def delay(self, attempt: int) -> float:
+        return min(self.first_delay * 2 ** (attempt - 1), self.max_delay)
+
+
+class ConsumerMetrics:
+    """Counters of what the consumers did, by consumer, topic and outcome."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.messages = Counter(
+            "consumer_messages",
+            "Messages handled, by outcome",
+            ["consumer", "topic", "outcome"],
+            registry=registry,
+        )
+
+
+class EventConsumer:
+    """Consumes one topic for one service, following the policy above."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        topic: Topic,
+        handlers: Mapping[type[Envelope[Any]], Handler],
+        database: Database,
+        broker: KafkaBroker,
+        metrics: ConsumerMetrics,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.name = name
+        self.topic = topic
+        self.handlers = dict(handlers)
+        self.database = database
+        self.broker = broker
+        self.metrics = metrics
+        self.retry = retry or RetryPolicy()
+
+    def subscribe(self, **options: Any) -> None:
+        """Register on the broker: this service's group, manual commits after the DB commit."""
+
+        async def consume(message: KafkaMessage) -> None:
+            await self.process(message)
+
+        consume.__name__ = f"{self.name}_{self.topic.name.replace('.', '_')}"
+        self.broker.subscriber(
+            self.topic.name,
+            group_id=self.name,
+            ack_policy=AckPolicy.MANUAL,
+            auto_offset_reset="earliest",
+            title=f"{self.name}:{self.topic.name}",
+            **options,
+        )(consume)
+
+    async def process(self, message: KafkaMessage) -> None:
+        outcome = await self.handle(message.body, message.raw_message)
+        self.metrics.messages.labels(self.name, self.topic.name, outcome).inc()
+        await message.ack()
+
+    async def handle(self, raw: bytes, record: Any) -> str:
+        """Apply one message; returns the outcome (applied, duplicate, skipped, dead-lettered)."""
+        try:
+            event = self.topic.parse(raw)
+        except ValidationError as error:
+            await self.dead_letter(raw, record, "invalid", _describe(error))
+            return "dead_lettered"
+        handler = self.handlers.get(type(event))
+        if handler is None:
+            return "skipped"
+        return await self._apply_with_retries(event, handler, raw, record)
+
+    async def _apply_with_retries(
+        self, event: Envelope[Any], handler: Handler, raw: bytes, record: Any
+    ) -> str:
+        failures = 0
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._apply(event, handler)
+            except Exception as error:
+                if not is_transient(error):
+                    failures += 1
+                    if failures >= self.retry.attempts_before_dlq:
+                        log.exception("handler failed for %s, dead-lettering", event.event_id)
+                        await self.dead_letter(raw, record, "handler", repr(error))
+                        return "dead_lettered"
+                delay = self.retry.delay(attempt)
+                log.warning("retrying %s in %.1fs after %r", event.event_id, delay, error)
+                await asyncio.sleep(delay)
+
+    async def _apply(self, event: Envelope[Any], handler: Handler) -> str:
+        async with self.database.unit_of_work() as work:
+            first_time = await work.session.scalar(
+                insert(inbox)
+                .values(consumer=self.name, event_id=event.event_id, event_type=event.type)
+                .on_conflict_do_nothing()
+                .returning(inbox.c.event_id)
+            )
+            if first_time is None:
+                return "duplicate"
+            await handler(work, event)
+        return "applied"
+
+    async def dead_letter(self, raw: bytes, record: Any, kind: str, error: str) -> None:
+        """Publish the original bytes to the topic's DLQ with the error; awaits the broker's ack."""
+        key = getattr(record, "key", None)
+        await self.broker.publish(
+            raw,
+            topic=self.topic.dlq,
+            key=key,
+            headers={
+                "x-dlq-kind": kind,
+                "x-dlq-error": error[:4000],
+                "x-dlq-consumer": self.name,
+                "x-original-topic": str(getattr(record, "topic", self.topic.name)),
+                "x-original-partition": str(getattr(record, "partition", "")),
+                "x-original-offset": str(getattr(record, "offset", "")),
+            },
+        )
+        log.warning("dead-lettered a message of %s: %s", self.topic.name, error[:300])
+
+
+def _describe(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(part) for part in item['loc']) or '(message)'}: {item['msg']}"
+        for item in error.errors(include_url=False)
+    )

@@ -1,0 +1,82 @@
+"""Engine, sessions and the unit of work: one transaction per request or message."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import MetaData, text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from contracts.envelope import Envelope
+from services.kit.outbox import OutboxWriter
+
+#: Constraint names that Alembic autogenerate and the migrations agree on.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_metadata() -> MetaData:
+    """The metadata of one service's tables."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+@dataclass
+class UnitOfWork:
+    """One open transaction: the session for the state change and the outbox it writes to.
+
+    Handlers receive it and never commit; the scope that opened it commits once, so the
+    state change, the outgoing events and the inbox row land together or not at all."""
+
+    session: AsyncSession
+    producer: str
+    events: list[Envelope[Any]] = field(default_factory=list)
+
+    def publish(self, event: Envelope[Any]) -> None:
+        """Queue an event to leave through the outbox when this unit of work commits."""
+        self.events.append(event)
+
+
+class Database:
+    """The service's database: engine, session factory and units of work."""
+
+    def __init__(self, url: str, *, producer: str, topic: str, pool_size: int = 10) -> None:
+        self.url = url
+        self.producer = producer
+        self.engine: AsyncEngine = create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            pool_recycle=1800,
+        )
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.outbox = OutboxWriter(topic)
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        """Open a transaction; commit it with its outbox rows when the block ends cleanly."""
+        async with self.sessions() as session, session.begin():
+            work = UnitOfWork(session=session, producer=self.producer)
+            yield work
+            await self.outbox.write(session, work.events)
+
+    async def ping(self) -> None:
+        """Readiness check: the database answers."""
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,201 @@
+"""The transactional outbox: events are rows written in the transaction of the state change,
+and a relay publishes them to Kafka afterwards.
+
+The relay claims unpublished rows with ``FOR UPDATE SKIP LOCKED`` in id order (never
+``id > last_seen``: sequence values commit out of order and such rows would be skipped for
+good). A transaction-level advisory lock lets one relay at a time publish a batch, so two
+replicas never interleave the events of one order; the other replica takes over at once
+when the first stops. A service locks an order's row before writing its events, so one
+order's rows get ids in the order they happened. Rows are published in batches whose
+acknowledgements are awaited together, then marked published in the same transaction.
+A relay killed between publish and mark publishes the batch again: consumers are
+idempotent by event id, so the effect is once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+from faststream.kafka import KafkaBroker
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from contracts.envelope import Envelope
+
+log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "outbox"
+#: Key of the advisory lock that one relay holds while it publishes a batch.
+RELAY_LOCK = 0x0_0B_0C_5E_1A_7E
+
+outbox_metadata = MetaData()
+
+outbox = Table(
+    "outbox",
+    outbox_metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("event_id", Uuid, nullable=False, unique=True),
+    Column("topic", String(200), nullable=False),
+    Column("key", String(200), nullable=True),
+    Column("event_type", String(100), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("published_at", DateTime(timezone=True), nullable=True),
+    Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+)
+
+
+class OutboxWriter:
+    """Writes events as outbox rows inside the caller's transaction; a service publishes on
+    its own topic only."""
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+
+    async def write(self, session: AsyncSession, events: Sequence[Envelope[Any]]) -> None:
+        if not events:
+            return
+        await session.execute(
+            outbox.insert(),
+            [
+                {
+                    "event_id": event.event_id,
+                    "topic": self.topic,
+                    "key": str(event.order_id) if event.order_id else None,
+                    "event_type": event.type,
+                    "payload": event.model_dump_json().encode(),
+                    "headers": {"correlation_id": str(event.correlation_id)},
+                }
+                for event in events
+            ],
+        )
+        # Delivered at commit, once per transaction: wakes the relay without polling.
+        await session.execute(select(func.pg_notify(NOTIFY_CHANNEL, "")))
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows to Kafka through the service's broker (an idempotent
+    producer); run one per service process."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        broker: KafkaBroker,
+        *,
+        listen_dsn: str,
+        batch_size: int = 500,
+        poll_interval: timedelta = timedelta(seconds=2),
+    ) -> None:
+        self.sessions = sessions
+        self.broker = broker
+        self.listen_dsn = listen_dsn
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self._wake = asyncio.Event()
+        self.published = 0
+
+    async def publish_batch(self) -> int:
+        """Publish one batch of unpublished rows; returns how many were published."""
+        async with self.sessions() as session, session.begin():
+            if not await session.scalar(select(func.pg_try_advisory_xact_lock(RELAY_LOCK))):
+                return 0
+            rows = (
+                await session.execute(
+                    select(
+                        outbox.c.id,
+                        outbox.c.topic,
+                        outbox.c.key,
+                        outbox.c.payload,
+                        outbox.c.headers,
+                    )
+                    .where(outbox.c.published_at.is_(None))
+                    .order_by(outbox.c.id)
+                    .limit(self.batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            await self._send(rows)
+            await session.execute(
+                update(outbox)
+                .where(outbox.c.id.in_([row.id for row in rows]))
+                .values(published_at=func.now())
+            )
+        self.published += len(rows)
+        return len(rows)
+
+    async def _send(self, rows: Sequence[Any]) -> None:
+        pending = [
+            await self.broker.publish(
+                row.payload,
+                topic=row.topic,
+                key=row.key.encode() if row.key else None,
+                headers={name: str(value) for name, value in row.headers.items()},
+                no_confirm=True,
+            )
+            for row in rows
+        ]
+        await asyncio.gather(*pending)
+
+    async def run(self) -> None:
+        """Publish until cancelled: woken by NOTIFY, polling as the fallback."""
+        listener = asyncio.create_task(self._listen())
+        try:
+            backoff = 0.1
+            while True:
+                self._wake.clear()
+                try:
+                    count = await self.publish_batch()
+                    backoff = 0.1
+                except Exception as error:  # noqa: BLE001 - any fault: retry, never skip
+                    log.warning("outbox relay failed, retrying in %.1fs: %r", backoff, error)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 10.0)
+                    continue
+                if count < self.batch_size:
+                    await self._sleep_until_woken()
+        finally:
+            listener.cancel()
+
+    async def _sleep_until_woken(self) -> None:
+        try:
+            await asyncio.wait_for(self._wake.wait(), self.poll_interval.total_seconds())
+        except TimeoutError:
+            pass
+
+    async def _listen(self) -> None:
+        """Hold a LISTEN connection; on loss, reconnect while polling carries on."""
+        while True:
+            try:
+                connection = await asyncpg.connect(self.listen_dsn)
+            except (OSError, asyncpg.PostgresError):
+                await asyncio.sleep(self.poll_interval.total_seconds())
+                continue
+            closed = asyncio.Event()
+            connection.add_termination_listener(lambda _conn: closed.set())
+            await connection.add_listener(NOTIFY_CHANNEL, lambda *_args: self._wake.set())
+            try:
+                await closed.wait()
+            finally:
+                await connection.close()

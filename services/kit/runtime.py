@@ -1,0 +1,98 @@
+"""What every service process runs beside its HTTP routes: the database, the broker with the
+service's consumers, and the outbox relay, started and stopped together in one lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from prometheus_client import CollectorRegistry
+
+from contracts.envelope import Envelope, Topic
+from services.kit.consumer import ConsumerMetrics, EventConsumer, Handler, RetryPolicy
+from services.kit.db import Database
+from services.kit.kafka import make_broker
+from services.kit.outbox import OutboxRelay
+from services.kit.settings import ServiceSettings
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The plain libpq URL asyncpg takes, from SQLAlchemy's ``postgresql+asyncpg://`` one."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+class Runtime:
+    """The database, broker, consumers and relay of one service process."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        *,
+        publishes_on: Topic,
+        registry: CollectorRegistry,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.settings = settings
+        self.name = settings.service_name
+        self.publishes_on = publishes_on
+        self.database = Database(settings.database_url, producer=self.name, topic=publishes_on.name)
+        self.broker: KafkaBroker = make_broker(
+            settings.kafka_bootstrap_servers, client_id=self.name
+        )
+        self.metrics = ConsumerMetrics(registry)
+        self.retry = retry
+        self.relay = OutboxRelay(
+            self.database.sessions,
+            self.broker,
+            listen_dsn=asyncpg_dsn(settings.database_url),
+            poll_interval=settings.outbox_poll_interval,
+        )
+        self.consumers: list[EventConsumer] = []
+        # Documents what this service publishes in its AsyncAPI; the relay does the sending.
+        self.broker.publisher(
+            publishes_on.name,
+            title=f"{self.name}:{publishes_on.name}",
+            schema=_union_type(publishes_on),
+        )
+
+    def consume(self, topic: Topic, handlers: Mapping[type[Envelope[Any]], Handler]) -> None:
+        """Subscribe this service's group to a topic with a handler per event model."""
+        consumer = EventConsumer(
+            name=self.name,
+            topic=topic,
+            handlers=handlers,
+            database=self.database,
+            broker=self.broker,
+            metrics=self.metrics,
+            retry=self.retry,
+        )
+        consumer.subscribe()
+        self.consumers.append(consumer)
+
+    async def kafka_ping(self) -> None:
+        """Readiness check: the broker answers."""
+        if not await self.broker.ping(timeout=2.0):
+            raise ConnectionError("Kafka does not answer")
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Start consumers and relay; on the way out stop taking messages, then stop relaying."""
+        await self.broker.start()
+        relay = asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay")
+        try:
+            yield
+        finally:
+            relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay
+            await self.broker.stop()
+            await self.database.dispose()
+
+
+def _union_type(topic: Topic) -> Any:
+    from typing import Union
+
+    return Union[tuple(topic.models.values())]  # noqa: UP007 - built at runtime

@@ -1,0 +1,45 @@
+"""The typed settings every service shares; each service subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The only JWT secret the local stack and the tests may use; refused in production.
+LOCAL_JWT_SECRET = "local-development-secret-not-for-production-use"
+
+
+class ServiceSettings(BaseSettings):
+    """Settings common to every service. Shared values come from unprefixed variables
+    (``KAFKA_BOOTSTRAP_SERVERS``, ``JWT_SECRET``, ``CLOCK_OFFSET_SECONDS``, ``ENVIRONMENT``);
+    a service's own ones (``ORDERS_DATABASE_URL``) from its prefix."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    service_name: str = "service"
+    environment: str = Field(default="local", validation_alias="ENVIRONMENT")
+    database_url: str = "postgresql+asyncpg://app:app@127.0.0.1:55432/app"
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:59092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    jwt_secret: SecretStr = Field(
+        default=SecretStr(LOCAL_JWT_SECRET), validation_alias="JWT_SECRET"
+    )
+    jwt_jwks_url: str | None = Field(default=None, validation_alias="JWT_JWKS_URL")
+    jwt_audience: str = Field(default="order-platform", validation_alias="JWT_AUDIENCE")
+    clock_offset_seconds: float = Field(default=0.0, validation_alias="CLOCK_OFFSET_SECONDS")
+    outbox_poll_interval: timedelta = timedelta(seconds=2)
+    log_json: bool = Field(default=True, validation_alias="LOG_JSON")
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> ServiceSettings:
+        if self.environment == "production":
+            if self.jwt_jwks_url is None and self.jwt_secret.get_secret_value() == LOCAL_JWT_SECRET:
+                raise ValueError("JWT_SECRET must be set in production")
+            if self.clock_offset_seconds:
+                raise ValueError("CLOCK_OFFSET_SECONDS is for local use; production uses real time")
+        return self

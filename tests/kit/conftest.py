@@ -1,0 +1,108 @@
+"""Fixtures of the kit tests: a probe database and a probe topic on the real servers."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from faststream.kafka import KafkaBroker
+
+from contracts.envelope import Topic
+from services.kit.db import Database
+from services.kit.kafka import ensure_topics, make_broker
+from tests.kit.probe import Probe, create_schema
+from tests.stack import Servers
+
+
+@dataclass
+class ProbeSetup:
+    url: str
+    topic: Topic
+    bootstrap: str
+    database: Database
+
+
+@pytest.fixture
+async def kit(stack: Servers, unique: str) -> AsyncIterator[ProbeSetup]:
+    url = await stack.create_database(f"probe_{unique}")
+    await create_schema(url)
+    topic = Topic(f"probe-{unique}.events", Probe)
+    await ensure_topics(stack.kafka_bootstrap, [topic.name])
+    database = Database(url, producer="probe", topic=topic.name)
+    yield ProbeSetup(url, topic, stack.kafka_bootstrap, database)
+    await database.dispose()
+
+
+@pytest.fixture
+async def broker(stack: Servers) -> AsyncIterator[KafkaBroker]:
+    kafka = make_broker(stack.kafka_bootstrap, client_id="probe-test")
+    await kafka.connect()
+    yield kafka
+    await kafka.stop()
+
+
+async def read_topic(bootstrap: str, topic: str) -> list[tuple[int, bytes, dict[str, bytes]]]:
+    """Every message now on a topic: (partition, value, headers), in partition order."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
+        if not partitions:
+            await consumer._client.force_metadata_update()  # noqa: SLF001 - new topic
+            partitions = [
+                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []
+            ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        found: list[tuple[int, bytes, dict[str, bytes]]] = []
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            batch = await consumer.getmany(timeout_ms=1000)
+            for tp, records in batch.items():
+                found.extend((tp.partition, r.value, dict(r.headers)) for r in records)
+        return found
+    finally:
+        await consumer.stop()
+
+
+class ProbeProcess:
+    """A probe process (consumer or relay) that a test can kill."""
+
+    def __init__(self, setup: ProbeSetup, mode: str, group: str = "probe") -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.kit.probe", mode, "--url", setup.url,
+             "--bootstrap", setup.bootstrap, "--topic", setup.topic.name, "--group", group],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(10)
+
+    def wait(self, timeout: float) -> int:
+        return self.process.wait(timeout)
+
+
+@pytest.fixture
+def processes() -> Iterator[list[ProbeProcess]]:
+    started: list[ProbeProcess] = []
+    yield started
+    for process in started:
+        if process.process.poll() is None:
+            process.kill()
+
+
+async def eventually(check, timeout: float = 30.0, interval: float = 0.1):  # type: ignore[no-untyped-def]
+    """Poll an async check until it returns a truthy value; fail with its last value."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await check()
+        if value or asyncio.get_running_loop().time() > deadline:
+            assert value, f"condition not met within {timeout}s (last: {value!r})"
+            return value
+        await asyncio.sleep(interval)
