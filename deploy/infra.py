@@ -25,7 +25,9 @@ KAFKA_POM = ROOT / "deploy" / "kafka" / "pom.xml"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
-def wait_for_port(port: int, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_port(
+    port: int, timeout: float, process: subprocess.Popen[bytes] | None = None
+) -> None:
     """Wait until something listens on 127.0.0.1:port (or the process dies)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -77,17 +79,42 @@ class Postgres:
             folder.mkdir(parents=True, exist_ok=True)
             _chown_to_postgres(folder)
         subprocess.run(
-            [str(PG_BIN / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
-             "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"],
-            check=True, preexec_fn=_as_postgres_user(), stdout=subprocess.DEVNULL,
+            [
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            ],
+            check=True,
+            preexec_fn=_as_postgres_user(),
+            stdout=subprocess.DEVNULL,
         )
 
     def command(self) -> list[str]:
         return [
-            str(PG_BIN / "postgres"), "-D", str(self.data_dir), "-p", str(self.port),
-            "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.socket_dir}",
-            "-c", "max_connections=300", "-c", "shared_buffers=256MB", "-c", "fsync=on",
-            "-c", "log_min_messages=warning", "-c", "shared_preload_libraries=",
+            str(PG_BIN / "postgres"),
+            "-D",
+            str(self.data_dir),
+            "-p",
+            str(self.port),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            f"unix_socket_directories={self.socket_dir}",
+            "-c",
+            "max_connections=300",
+            "-c",
+            "shared_buffers=256MB",
+            "-c",
+            "fsync=on",
+            "-c",
+            "log_min_messages=warning",
+            "-c",
+            "shared_preload_libraries=",
         ]
 
     def start(self, log: Path | None = None) -> subprocess.Popen[bytes]:
@@ -96,7 +123,10 @@ class Postgres:
         _chown_to_postgres(self.socket_dir)
         out = open(log, "ab") if log else None  # noqa: SIM115 - handed to the child
         process = subprocess.Popen(
-            self.command(), preexec_fn=_as_postgres_user(), stdout=out, stderr=out,
+            self.command(),
+            preexec_fn=_as_postgres_user(),
+            stdout=out,
+            stderr=out,
             start_new_session=True,
         )
         wait_for_port(self.port, 30, process)
@@ -105,10 +135,13 @@ class Postgres:
 
     def wait_accepting(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
-        while subprocess.run(
-            [str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-q"],
-            check=False,
-        ).returncode != 0:
+        while (
+            subprocess.run(
+                [str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-q"],
+                check=False,
+            ).returncode
+            != 0
+        ):
             if time.monotonic() > deadline:
                 raise TimeoutError("PostgreSQL does not accept connections")
             time.sleep(0.1)
@@ -125,9 +158,24 @@ class Postgres:
 
     def psql(self, sql: str, database: str = "postgres") -> str:
         result = subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database,
-             "-v", "ON_ERROR_STOP=1", "-qAtc", sql],
-            check=True, capture_output=True, text=True,
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-qAtc",
+                sql,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         return result.stdout
 
@@ -162,36 +210,45 @@ class Kafka:
     def properties(self) -> Path:
         path = self.data_dir / "server.properties"
         path.write_text(
-            "\n".join([
-                "process.roles=broker,controller",
-                "node.id=1",
-                f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
-                f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
-                f"CONTROLLER://127.0.0.1:{self.controller_port}",
-                f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
-                "controller.listener.names=CONTROLLER",
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                f"log.dirs={self.data_dir / 'logs'}",
-                # One node: the internal topics can have one replica only.
-                "offsets.topic.replication.factor=1",
-                "offsets.topic.num.partitions=4",
-                "transaction.state.log.replication.factor=1",
-                "transaction.state.log.min.isr=1",
-                "share.coordinator.state.topic.replication.factor=1",
-                "share.coordinator.state.topic.min.isr=1",
-                "group.initial.rebalance.delay.ms=0",
-                # Topics are created explicitly, with their partition counts.
-                "auto.create.topics.enable=false",
-                "message.max.bytes=1048588",
-            ]) + "\n"
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
+                    f"CONTROLLER://127.0.0.1:{self.controller_port}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                    "controller.listener.names=CONTROLLER",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    f"log.dirs={self.data_dir / 'logs'}",
+                    # One node: the internal topics can have one replica only.
+                    "offsets.topic.replication.factor=1",
+                    "offsets.topic.num.partitions=4",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "share.coordinator.state.topic.replication.factor=1",
+                    "share.coordinator.state.topic.min.isr=1",
+                    "group.initial.rebalance.delay.ms=0",
+                    # Topics are created explicitly, with their partition counts.
+                    "auto.create.topics.enable=false",
+                    "message.max.bytes=1048588",
+                ]
+            )
+            + "\n"
         )
         return path
 
     def _java(self, main: str, *args: str) -> list[str]:
         return [
-            "java", f"-Xmx{self.heap}", f"-Xms{self.heap}", "-XX:+UseG1GC",
+            "java",
+            f"-Xmx{self.heap}",
+            f"-Xms{self.heap}",
+            "-XX:+UseG1GC",
             f"-Dlog4j2.configurationFile={ROOT / 'deploy' / 'kafka' / 'log4j2.yaml'}",
-            "-cp", f"{KAFKA_LIBS}/*", main, *args,
+            "-cp",
+            f"{KAFKA_LIBS}/*",
+            main,
+            *args,
         ]
 
     def format(self) -> None:
@@ -201,9 +258,17 @@ class Kafka:
         if (self.data_dir / "logs" / "meta.properties").exists():
             return
         subprocess.run(
-            self._java("kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c",
-                       str(properties), "--ignore-formatted"),
-            check=True, stdout=subprocess.DEVNULL,
+            self._java(
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                _cluster_id(),
+                "-c",
+                str(properties),
+                "--ignore-formatted",
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
 
     def command(self) -> list[str]:
@@ -239,8 +304,16 @@ def fetch_kafka() -> None:
         shutil.rmtree(KAFKA_LIBS)
     KAFKA_LIBS.mkdir(parents=True)
     subprocess.run(
-        ["mvn", "-q", "-B", "-f", str(KAFKA_POM), "dependency:copy-dependencies",
-         f"-DoutputDirectory={KAFKA_LIBS}", "-DincludeScope=runtime"],
+        [
+            "mvn",
+            "-q",
+            "-B",
+            "-f",
+            str(KAFKA_POM),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={KAFKA_LIBS}",
+            "-DincludeScope=runtime",
+        ],
         check=True,
     )
     marker.write_text(KAFKA_POM.read_text())

@@ -1,8 +1,8 @@
 """The consumer policy every service follows.
 
 - A message is parsed into its contract; one that does not parse or validate, or whose type
-  the contracts do not know, goes to ``<topic>.dlq`` with its original bytes and the error in
-  headers, and the consumer goes on.
+  the contracts do not define, goes to ``<topic>.dlq`` with its original bytes and the error
+  in headers (``x-dlq-kind``: invalid, unknown_type or handler), and the consumer goes on.
 - A known type this consumer has no handler for is skipped and counted.
 - The handler runs in one unit of work together with an inbox row ``(consumer, event_id)``:
   a duplicate delivery finds the row and changes nothing.
@@ -20,8 +20,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
-from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
@@ -29,10 +27,10 @@ from prometheus_client import CollectorRegistry, Counter
 from pydantic import ValidationError
 from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, Uuid, func
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from contracts.envelope import Envelope, Topic
 from services.kit.db import Database, UnitOfWork
+from services.kit.faults import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -50,29 +48,6 @@ inbox = Table(
 
 Handler = Callable[[UnitOfWork, Any], Awaitable[None]]
 
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    OperationalError,
-    InterfaceError,
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.SerializationError,
-    asyncpg.DeadlockDetectedError,
-    KafkaError,
-)
-
-
-def is_transient(error: BaseException) -> bool:
-    """Whether retrying later can succeed without any change to the message."""
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    if isinstance(error, DBAPIError) and isinstance(error.orig, BaseException):
-        cause = error.orig.__cause__ or error.orig
-        if isinstance(cause, TRANSIENT_ERRORS):
-            return True
-    return isinstance(error, TRANSIENT_ERRORS)
-
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -83,7 +58,7 @@ class RetryPolicy:
     attempts_before_dlq: int = 3
 
     def delay(self, attempt: int) -> float:
-        return min(self.first_delay * 2 ** (attempt - 1), self.max_delay)
+        return min(self.first_delay * 2.0 ** (attempt - 1), self.max_delay)
 
 
 class ConsumerMetrics:
@@ -146,7 +121,10 @@ class EventConsumer:
         try:
             event = self.topic.parse(raw)
         except ValidationError as error:
-            await self.dead_letter(raw, record, "invalid", _describe(error))
+            # A type the contracts do not define is dead-lettered too, not dropped: once the
+            # contracts know it, replaying the DLQ applies it.
+            kind = "unknown_type" if self.topic.unknown_tag(error) else "invalid"
+            await self.dead_letter(raw, record, kind, _describe(error))
             return "dead_lettered"
         handler = self.handlers.get(type(event))
         if handler is None:

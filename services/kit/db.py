@@ -52,7 +52,7 @@ class UnitOfWork:
 class Database:
     """The service's database: engine, session factory and units of work."""
 
-    def __init__(self, url: str, *, producer: str, topic: str, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, producer: str, topic: str | None, pool_size: int = 10) -> None:
         self.url = url
         self.producer = producer
         self.engine: AsyncEngine = create_async_engine(

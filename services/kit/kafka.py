@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 
@@ -38,9 +39,8 @@ async def ensure_topics(bootstrap_servers: str, names: Iterable[str]) -> None:
                 if topic not in existing:
                     wanted.append(NewTopic(topic, partitions, replication_factor=1))
         for topic in wanted:
-            try:
+            # Another service may create it in the meantime.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics([topic])
-            except TopicAlreadyExistsError:
-                pass  # another service created it in the meantime
     finally:
         await admin.close()

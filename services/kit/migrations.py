@@ -25,7 +25,47 @@ def upgrade(service_dir: Path, url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(service_dir, url), revision)
 
 
-def run_env(metadata: MetaData) -> None:
+def create_kit_tables() -> None:
+    """The baseline of every service: the outbox and inbox tables of the kit, as they were
+    when the baseline was written (later changes to them are migrations of their own)."""
+    from alembic import op
+    from sqlalchemy import BigInteger, Column, DateTime, LargeBinary, String, Uuid, text
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    op.create_table(
+        "outbox",
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("event_id", Uuid, nullable=False, unique=True),
+        Column("topic", String(200), nullable=False),
+        Column("key", String(200), nullable=True),
+        Column("event_type", String(100), nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+    )
+    op.create_index(
+        "ix_outbox_unpublished", "outbox", ["id"], postgresql_where=text("published_at IS NULL")
+    )
+    op.create_table(
+        "inbox",
+        Column("consumer", String(100), primary_key=True),
+        Column("event_id", Uuid, primary_key=True),
+        Column("event_type", String(100), nullable=False),
+        Column(
+            "received_at", DateTime(timezone=True), nullable=False, server_default=text("now()")
+        ),
+    )
+
+
+def drop_kit_tables() -> None:
+    from alembic import op
+
+    op.drop_table("inbox")
+    op.drop_table("outbox")
+
+
+def run_env(metadata: MetaData | list[MetaData]) -> None:
     """Body of every service's ``env.py``: online migrations over asyncpg."""
     url = context.config.get_main_option("sqlalchemy.url")
     if context.is_offline_mode():

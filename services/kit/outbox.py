@@ -14,6 +14,7 @@ idempotent by event id, so the effect is once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
@@ -69,12 +70,14 @@ class OutboxWriter:
     """Writes events as outbox rows inside the caller's transaction; a service publishes on
     its own topic only."""
 
-    def __init__(self, topic: str) -> None:
+    def __init__(self, topic: str | None) -> None:
         self.topic = topic
 
     async def write(self, session: AsyncSession, events: Sequence[Envelope[Any]]) -> None:
         if not events:
             return
+        if self.topic is None:
+            raise RuntimeError("this service publishes no events")
         await session.execute(
             outbox.insert(),
             [
@@ -168,7 +171,7 @@ class OutboxRelay:
                 try:
                     count = await self.publish_batch()
                     backoff = 0.1
-                except Exception as error:  # noqa: BLE001 - any fault: retry, never skip
+                except Exception as error:
                     log.warning("outbox relay failed, retrying in %.1fs: %r", backoff, error)
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 10.0)
@@ -179,10 +182,8 @@ class OutboxRelay:
             listener.cancel()
 
     async def _sleep_until_woken(self) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), self.poll_interval.total_seconds())
-        except TimeoutError:
-            pass
 
     async def _listen(self) -> None:
         """Hold a LISTEN connection; on loss, reconnect while polling carries on."""
@@ -192,10 +193,13 @@ class OutboxRelay:
             except (OSError, asyncpg.PostgresError):
                 await asyncio.sleep(self.poll_interval.total_seconds())
                 continue
-            closed = asyncio.Event()
-            connection.add_termination_listener(lambda _conn: closed.set())
-            await connection.add_listener(NOTIFY_CHANNEL, lambda *_args: self._wake.set())
             try:
-                await closed.wait()
+                await self._listen_on(connection)
             finally:
                 await connection.close()
+
+    async def _listen_on(self, connection: asyncpg.Connection) -> None:
+        closed = asyncio.Event()
+        connection.add_termination_listener(lambda _connection: closed.set())
+        await connection.add_listener(NOTIFY_CHANNEL, lambda *_args: self._wake.set())
+        await closed.wait()

@@ -31,26 +31,33 @@ class Runtime:
         self,
         settings: ServiceSettings,
         *,
-        publishes_on: Topic,
+        publishes_on: Topic | None,
         registry: CollectorRegistry,
         retry: RetryPolicy | None = None,
     ) -> None:
         self.settings = settings
         self.name = settings.service_name
         self.publishes_on = publishes_on
-        self.database = Database(settings.database_url, producer=self.name, topic=publishes_on.name)
+        self.database = Database(
+            settings.database_url,
+            producer=self.name,
+            topic=publishes_on.name if publishes_on else None,
+        )
         self.broker: KafkaBroker = make_broker(
             settings.kafka_bootstrap_servers, client_id=self.name
         )
         self.metrics = ConsumerMetrics(registry)
         self.retry = retry
+        self.consumers: list[EventConsumer] = []
+        self.relay: OutboxRelay | None = None
+        if publishes_on is None:
+            return
         self.relay = OutboxRelay(
             self.database.sessions,
             self.broker,
             listen_dsn=asyncpg_dsn(settings.database_url),
             poll_interval=settings.outbox_poll_interval,
         )
-        self.consumers: list[EventConsumer] = []
         # Documents what this service publishes in its AsyncAPI; the relay does the sending.
         self.broker.publisher(
             publishes_on.name,
@@ -81,13 +88,18 @@ class Runtime:
     async def running(self) -> AsyncIterator[None]:
         """Start consumers and relay; on the way out stop taking messages, then stop relaying."""
         await self.broker.start()
-        relay = asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay")
+        relay = (
+            asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay")
+            if self.relay
+            else None
+        )
         try:
             yield
         finally:
-            relay.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay
+            if relay is not None:
+                relay.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await relay
             await self.broker.stop()
             await self.database.dispose()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -53,7 +52,7 @@ async def read_topic(bootstrap: str, topic: str) -> list[tuple[int, bytes, dict[
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
         if not partitions:
-            await consumer._client.force_metadata_update()  # noqa: SLF001 - new topic
+            await consumer._client.force_metadata_update()
             partitions = [
                 TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []
             ]
@@ -75,9 +74,22 @@ class ProbeProcess:
 
     def __init__(self, setup: ProbeSetup, mode: str, group: str = "probe") -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.kit.probe", mode, "--url", setup.url,
-             "--bootstrap", setup.bootstrap, "--topic", setup.topic.name, "--group", group],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "tests.kit.probe",
+                mode,
+                "--url",
+                setup.url,
+                "--bootstrap",
+                setup.bootstrap,
+                "--topic",
+                setup.topic.name,
+                "--group",
+                group,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
 
     def kill(self) -> None:
@@ -95,14 +107,3 @@ def processes() -> Iterator[list[ProbeProcess]]:
     for process in started:
         if process.process.poll() is None:
             process.kill()
-
-
-async def eventually(check, timeout: float = 30.0, interval: float = 0.1):  # type: ignore[no-untyped-def]
-    """Poll an async check until it returns a truthy value; fail with its last value."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await check()
-        if value or asyncio.get_running_loop().time() > deadline:
-            assert value, f"condition not met within {timeout}s (last: {value!r})"
-            return value
-        await asyncio.sleep(interval)

@@ -43,8 +43,12 @@ class Probe(Envelope[ProbeData]):
 
 def probe(order_id: UUID, seq: int, note: str = "") -> Probe:
     return Probe(
-        occurred_at=datetime.now(UTC), producer="probe", correlation_id=uuid4(),
-        actor=SYSTEM_ACTOR, order_id=order_id, data=ProbeData(seq=seq, note=note),
+        occurred_at=datetime.now(UTC),
+        producer="probe",
+        correlation_id=uuid4(),
+        actor=SYSTEM_ACTOR,
+        order_id=order_id,
+        data=ProbeData(seq=seq, note=note),
     )
 
 
@@ -74,15 +78,20 @@ async def record_effect(work: UnitOfWork, event: Probe) -> None:
     if event.data.note == "bug":
         raise RuntimeError("the probe handler has a bug")
     await work.session.execute(
-        effects.insert().values(event_id=event.event_id, order_id=event.order_id,
-                                seq=event.data.seq)
+        effects.insert().values(
+            event_id=event.event_id, order_id=event.order_id, seq=event.data.seq
+        )
     )
 
 
 def probe_consumer(database: Database, broker: Any, topic: Topic, group: str) -> EventConsumer:
     return EventConsumer(
-        name=group, topic=topic, handlers={Probe: record_effect}, database=database,
-        broker=broker, metrics=ConsumerMetrics(CollectorRegistry()),
+        name=group,
+        topic=topic,
+        handlers={Probe: record_effect},
+        database=database,
+        broker=broker,
+        metrics=ConsumerMetrics(CollectorRegistry()),
         retry=RetryPolicy(first_delay=0.05, max_delay=0.5),
     )
 

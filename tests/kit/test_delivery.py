@@ -16,7 +16,8 @@ from services.kit.db import Database
 from services.kit.kafka import make_broker
 from services.kit.outbox import OutboxRelay, outbox
 from services.kit.runtime import asyncpg_dsn
-from tests.kit.conftest import ProbeProcess, ProbeSetup, eventually, read_topic
+from tests.helpers import eventually
+from tests.kit.conftest import ProbeProcess, ProbeSetup, read_topic
 from tests.kit.probe import HANDLER_GATE, effects, probe
 
 
@@ -38,7 +39,8 @@ async def unpublished(database: Database) -> int:
         return int(
             await session.scalar(
                 select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
-            ) or 0
+            )
+            or 0
         )
 
 
@@ -64,9 +66,7 @@ async def test_relay_killed_between_publish_and_mark_is_applied_once(
     assert await count(kit.database, effects) == 20
 
 
-async def test_two_relays_publish_each_row_once_in_order_per_order(
-    kit: ProbeSetup, stack
-) -> None:  # type: ignore[no-untyped-def]
+async def test_two_relays_publish_each_row_once_in_order_per_order(kit: ProbeSetup, stack) -> None:  # type: ignore[no-untyped-def]
     orders = [uuid4() for _ in range(20)]
     brokers = [make_broker(kit.bootstrap, client_id=f"relay-{n}") for n in range(2)]
     databases = [Database(kit.url, producer="probe", topic=kit.topic.name) for _ in range(2)]
@@ -108,11 +108,13 @@ async def test_duplicate_event_is_applied_once(
 ) -> None:
     event = probe(uuid4(), 1)
     for _ in range(3):
-        await broker.publish(event.model_dump_json().encode(), topic=kit.topic.name,
-                             key=str(event.order_id).encode())
+        await broker.publish(
+            event.model_dump_json().encode(), topic=kit.topic.name, key=str(event.order_id).encode()
+        )
     last = probe(event.order_id, 2)
-    await broker.publish(last.model_dump_json().encode(), topic=kit.topic.name,
-                         key=str(last.order_id).encode())
+    await broker.publish(
+        last.model_dump_json().encode(), topic=kit.topic.name, key=str(last.order_id).encode()
+    )
     processes.append(ProbeProcess(kit, "consume"))
     await eventually(lambda: _equals(count(kit.database, effects), 2))
     async with kit.database.sessions() as session:
@@ -132,8 +134,9 @@ async def test_malformed_message_goes_to_dlq_and_the_next_is_processed(
     for raw in bad:
         await broker.publish(raw, topic=kit.topic.name, key=str(order_id).encode())
     good = probe(order_id, 7)
-    await broker.publish(good.model_dump_json().encode(), topic=kit.topic.name,
-                         key=str(order_id).encode())
+    await broker.publish(
+        good.model_dump_json().encode(), topic=kit.topic.name, key=str(order_id).encode()
+    )
 
     processes.append(ProbeProcess(kit, "consume"))
     await eventually(lambda: _equals(count(kit.database, effects), 1))
@@ -144,6 +147,8 @@ async def test_malformed_message_goes_to_dlq_and_the_next_is_processed(
     assert "probe.unknown@1" in errors[1]
     assert errors[2].startswith("probe.happened@1.occurred_at:")
     assert all(h["x-original-topic"].decode() == kit.topic.name for _, _, h in dead)
+    kinds = [headers["x-dlq-kind"].decode() for _, _, headers in dead]
+    assert kinds == ["invalid", "unknown_type", "invalid"]
 
 
 async def test_handler_bug_is_dead_lettered_after_retries_and_the_flow_goes_on(
@@ -153,8 +158,9 @@ async def test_handler_bug_is_dead_lettered_after_retries_and_the_flow_goes_on(
     poison = probe(order_id, 1, note="bug")
     good = probe(order_id, 2)
     for event in (poison, good):
-        await broker.publish(event.model_dump_json().encode(), topic=kit.topic.name,
-                             key=str(order_id).encode())
+        await broker.publish(
+            event.model_dump_json().encode(), topic=kit.topic.name, key=str(order_id).encode()
+        )
     processes.append(ProbeProcess(kit, "consume"))
     await eventually(lambda: _equals(count(kit.database, effects), 1))
     dead = await eventually(lambda: _at_least(read_topic(kit.bootstrap, kit.topic.dlq), 1))
@@ -168,15 +174,18 @@ async def test_consumer_killed_before_its_commit_gets_the_message_again(
     gate = await asyncpg.connect(stack.admin_url(kit.url.rsplit("/", 1)[1]))
     await gate.execute(f"SELECT pg_advisory_lock({HANDLER_GATE})")
     event = probe(uuid4(), 1, note="gate")
-    await broker.publish(event.model_dump_json().encode(), topic=kit.topic.name,
-                         key=str(event.order_id).encode())
+    await broker.publish(
+        event.model_dump_json().encode(), topic=kit.topic.name, key=str(event.order_id).encode()
+    )
     first = ProbeProcess(kit, "consume")
     processes.append(first)
 
     async def handler_waits_inside_its_transaction() -> bool:
-        return bool(await gate.fetchval(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-        ))
+        return bool(
+            await gate.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            )
+        )
 
     await eventually(handler_waits_inside_its_transaction)
     first.kill()

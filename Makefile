@@ -1,0 +1,43 @@
+# The commands the README gives. `make up` starts everything; `make test` runs every check.
+.PHONY: setup up test lint typecheck pytest schemas docs token bench clean
+
+UV := uv run --frozen
+
+setup:
+	@bash deploy/setup.sh
+
+## Start the whole system: PostgreSQL, Kafka, SMTP and the four services (Ctrl-C stops all).
+up: setup
+	$(UV) honcho start -f deploy/Procfile -e deploy/local.env -d .
+
+## Every check CI runs: lint, format, types, then the test suite against real servers.
+test: setup lint typecheck pytest
+
+lint:
+	$(UV) ruff check .
+	$(UV) ruff format --check .
+
+typecheck:
+	$(UV) mypy contracts services
+
+pytest:
+	$(UV) pytest -q -p no:cacheprovider
+
+## Export the JSON Schema of every contract to contracts/schemas/.
+schemas:
+	$(UV) python -m scripts.export_schemas
+
+## Generate the OpenAPI and AsyncAPI documents of every service into docs/api/.
+docs:
+	$(UV) python -m scripts.export_api_docs
+
+## Mint a local bearer token, e.g. make token ROLE=staff SUB=s-1 NAME="Sam Staff"
+ROLE ?= customer
+SUB ?= c-1
+NAME ?= Ada Customer
+EMAIL ?= ada@example.com
+token:
+	@$(UV) python -m services.kit.mint_token --role $(ROLE) --sub $(SUB) --name "$(NAME)" --email $(EMAIL)
+
+clean:
+	rm -rf .local

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the local stack and the tests need, once; safe to run again.
+#   uv and the locked Python dependencies; PostgreSQL 15, Java 17 and Maven from Debian's
+#   packages when missing; the Kafka broker's jars from Maven Central into .cache/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=""
+apt_install() {
+  [ -n "$apt_updated" ] || { as_root apt-get update -qq; apt_updated=1; }
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+
+command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+export PATH="$HOME/.local/bin:$PATH"
+uv sync --frozen --quiet
+
+if [ ! -x /usr/lib/postgresql/15/bin/postgres ]; then
+  # Keep Debian from starting its own cluster: the project runs its own.
+  as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
+  apt_install postgresql-15 postgresql-client-15
+fi
+command -v java >/dev/null 2>&1 || apt_install openjdk-17-jre-headless
+command -v mvn >/dev/null 2>&1 || apt_install maven
+
+uv run --frozen python -c "from deploy.infra import fetch_kafka; fetch_kafka()"

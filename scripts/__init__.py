@@ -1,0 +1,1 @@
+"""Developer commands, run with ``uv run python -m scripts.<name>``."""

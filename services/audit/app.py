@@ -1,0 +1,23 @@
+"""The audit service: the append-only order journal."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from services.audit.settings import AuditSettings
+from services.kit.runtime import Runtime
+from services.kit.service import service_app
+
+TITLE = "Audit"
+DESCRIPTION = "The append-only order journal and its verification."
+
+
+def create_runtime(settings: AuditSettings, registry: CollectorRegistry) -> Runtime:
+    return Runtime(settings, publishes_on=None, registry=registry)
+
+
+def create_app(settings: AuditSettings) -> FastAPI:
+    registry = CollectorRegistry()
+    runtime = create_runtime(settings, registry)
+    return service_app(runtime, title=TITLE, description=DESCRIPTION, registry=registry)

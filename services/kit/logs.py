@@ -1,0 +1,104 @@
+"""Structured logging: one JSON line per event on stderr, the same for our code and libraries.
+
+Nothing is configured at import; a service's entrypoint calls ``configure_logging`` once.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+#: Keys that request and message scopes bind, merged into every line logged inside them.
+CONTEXT_KEYS = ("correlation_id", "request_id", "event_id", "order_id")
+
+# Libraries that attach their own handlers; their records are sent to the root handler instead.
+_LIBRARY_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "aiokafka", "faststream")
+
+
+def configure_logging(service: str, json: bool = True, level: int | str = logging.INFO) -> None:
+    """Route structlog and stdlib logging through one formatter on stderr.
+
+    Every line carries an ISO UTC ``timestamp``, ``level``, ``service``, ``event`` and the
+    bound context (``correlation_id`` and friends). ``json=False`` renders for humans.
+    Run uvicorn with ``log_config=None`` so it keeps this setup, and give FastStream brokers
+    ``logger=logging.getLogger("faststream.broker")`` (theirs does not propagate).
+    """
+    shared = _shared_processors(service)
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    renderer: Processor = (
+        structlog.processors.JSONRenderer()
+        if json
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+    for name in _LIBRARY_LOGGERS:
+        library = logging.getLogger(name)
+        library.handlers.clear()
+        library.propagate = True
+    # The kit's middleware writes the access line, with the correlation id uvicorn lacks.
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+
+
+def _shared_processors(service: str) -> list[Processor]:
+    def add_service(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+        event_dict.setdefault("service", service)
+        return event_dict
+
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        add_service,
+        structlog.stdlib.ExtraAdder(),
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.format_exc_info,
+    ]
+
+
+def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:
+    """A structured logger; ``log.info("order_placed", order_id=...)``."""
+    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
+    return logger
+
+
+@contextmanager
+def bind_correlation(correlation_id: str | None, **more: Any) -> Iterator[None]:
+    """Bind ``correlation_id`` (and e.g. ``event_id``, ``order_id``) to every log line inside.
+
+    ``None`` values are left out, so a caller can pass what it has.
+    """
+    values = {"correlation_id": correlation_id, **more}
+    with structlog.contextvars.bound_contextvars(
+        **{key: value for key, value in values.items() if value is not None}
+    ):
+        yield
+
+
+def current_correlation_id() -> str | None:
+    """The correlation id bound in this context, to stamp on outgoing events."""
+    value = structlog.contextvars.get_contextvars().get("correlation_id")
+    return str(value) if value is not None else None
