@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from services.audit.settings import AuditSettings
+from services.kit.clock import Clock
 from services.kit.runtime import Runtime
 from services.kit.service import service_app
 
@@ -13,11 +14,13 @@ TITLE = "Audit"
 DESCRIPTION = "The append-only order journal and its verification."
 
 
-def create_runtime(settings: AuditSettings, registry: CollectorRegistry) -> Runtime:
-    return Runtime(settings, publishes_on=None, registry=registry)
+def create_runtime(
+    settings: AuditSettings, registry: CollectorRegistry, clock: Clock | None = None
+) -> Runtime:
+    return Runtime(settings, publishes_on=None, registry=registry, clock=clock)
 
 
-def create_app(settings: AuditSettings) -> FastAPI:
+def create_app(settings: AuditSettings, clock: Clock | None = None) -> FastAPI:
     registry = CollectorRegistry()
-    runtime = create_runtime(settings, registry)
+    runtime = create_runtime(settings, registry, clock)
     return service_app(runtime, title=TITLE, description=DESCRIPTION, registry=registry)

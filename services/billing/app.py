@@ -7,6 +7,7 @@ from prometheus_client import CollectorRegistry
 
 from contracts import BILLING
 from services.billing.settings import BillingSettings
+from services.kit.clock import Clock
 from services.kit.runtime import Runtime
 from services.kit.service import service_app
 
@@ -14,11 +15,13 @@ TITLE = "Billing"
 DESCRIPTION = "Invoices, payments, renewal invoices and the dunning policy."
 
 
-def create_runtime(settings: BillingSettings, registry: CollectorRegistry) -> Runtime:
-    return Runtime(settings, publishes_on=BILLING, registry=registry)
+def create_runtime(
+    settings: BillingSettings, registry: CollectorRegistry, clock: Clock | None = None
+) -> Runtime:
+    return Runtime(settings, publishes_on=BILLING, registry=registry, clock=clock)
 
 
-def create_app(settings: BillingSettings) -> FastAPI:
+def create_app(settings: BillingSettings, clock: Clock | None = None) -> FastAPI:
     registry = CollectorRegistry()
-    runtime = create_runtime(settings, registry)
+    runtime = create_runtime(settings, registry, clock)
     return service_app(runtime, title=TITLE, description=DESCRIPTION, registry=registry)

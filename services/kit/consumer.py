@@ -86,9 +86,13 @@ class EventConsumer:
         broker: KafkaBroker,
         metrics: ConsumerMetrics,
         retry: RetryPolicy | None = None,
+        topic_prefix: str = "",
     ) -> None:
         self.name = name
         self.topic = topic
+        #: Names on the cluster: a prefix keeps environments (or test runs) apart.
+        self.topic_name = topic_prefix + topic.name
+        self.dlq_name = topic_prefix + topic.dlq
         self.handlers = dict(handlers)
         self.database = database
         self.broker = broker
@@ -101,19 +105,19 @@ class EventConsumer:
         async def consume(message: KafkaMessage) -> None:
             await self.process(message)
 
-        consume.__name__ = f"{self.name}_{self.topic.name.replace('.', '_')}"
+        consume.__name__ = f"{self.name}_{self.topic_name.replace('.', '_')}"
         self.broker.subscriber(
-            self.topic.name,
+            self.topic_name,
             group_id=self.name,
             ack_policy=AckPolicy.MANUAL,
             auto_offset_reset="earliest",
-            title=f"{self.name}:{self.topic.name}",
+            title=f"{self.name}:{self.topic_name}",
             **options,
         )(consume)
 
     async def process(self, message: KafkaMessage) -> None:
         outcome = await self.handle(message.body, message.raw_message)
-        self.metrics.messages.labels(self.name, self.topic.name, outcome).inc()
+        self.metrics.messages.labels(self.name, self.topic_name, outcome).inc()
         await message.ack()
 
     async def handle(self, raw: bytes, record: Any) -> str:
@@ -169,18 +173,18 @@ class EventConsumer:
         key = getattr(record, "key", None)
         await self.broker.publish(
             raw,
-            topic=self.topic.dlq,
+            topic=self.dlq_name,
             key=key,
             headers={
                 "x-dlq-kind": kind,
                 "x-dlq-error": error[:4000],
                 "x-dlq-consumer": self.name,
-                "x-original-topic": str(getattr(record, "topic", self.topic.name)),
+                "x-original-topic": str(getattr(record, "topic", self.topic_name)),
                 "x-original-partition": str(getattr(record, "partition", "")),
                 "x-original-offset": str(getattr(record, "offset", "")),
             },
         )
-        log.warning("dead-lettered a message of %s: %s", self.topic.name, error[:300])
+        log.warning("dead-lettered a message of %s: %s", self.topic_name, error[:300])
 
 
 def _describe(error: ValidationError) -> str:

@@ -58,6 +58,24 @@ def create_kit_tables() -> None:
     )
 
 
+def create_idempotency_table() -> None:
+    """The table of ``Idempotency-Key`` answers (services.kit.idempotency)."""
+    from alembic import op
+    from sqlalchemy import Column, DateTime, Integer, PrimaryKeyConstraint, String, text
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    op.create_table(
+        "idempotency_keys",
+        Column("scope", String(200), nullable=False),
+        Column("key", String(200), nullable=False),
+        Column("fingerprint", String(64), nullable=False),
+        Column("status", Integer, nullable=True),
+        Column("body", JSONB, nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+        PrimaryKeyConstraint("scope", "key", name="pk_idempotency_keys"),
+    )
+
+
 def drop_kit_tables() -> None:
     from alembic import op
 

@@ -12,8 +12,10 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
 from contracts.envelope import Envelope, Topic
+from services.kit.clock import Clock, SystemClock
 from services.kit.consumer import ConsumerMetrics, EventConsumer, Handler, RetryPolicy
 from services.kit.db import Database
+from services.kit.jobs import Scheduler, scheduled
 from services.kit.kafka import make_broker
 from services.kit.outbox import OutboxRelay
 from services.kit.settings import ServiceSettings
@@ -34,14 +36,16 @@ class Runtime:
         publishes_on: Topic | None,
         registry: CollectorRegistry,
         retry: RetryPolicy | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.settings = settings
+        self.clock: Clock = clock or SystemClock.from_settings(settings)
         self.name = settings.service_name
         self.publishes_on = publishes_on
         self.database = Database(
             settings.database_url,
             producer=self.name,
-            topic=publishes_on.name if publishes_on else None,
+            topic=settings.kafka_topic_prefix + publishes_on.name if publishes_on else None,
         )
         self.broker: KafkaBroker = make_broker(
             settings.kafka_bootstrap_servers, client_id=self.name
@@ -49,6 +53,7 @@ class Runtime:
         self.metrics = ConsumerMetrics(registry)
         self.retry = retry
         self.consumers: list[EventConsumer] = []
+        self.jobs = Scheduler(self.database, self.clock)
         self.relay: OutboxRelay | None = None
         if publishes_on is None:
             return
@@ -60,7 +65,7 @@ class Runtime:
         )
         # Documents what this service publishes in its AsyncAPI; the relay does the sending.
         self.broker.publisher(
-            publishes_on.name,
+            settings.kafka_topic_prefix + publishes_on.name,
             title=f"{self.name}:{publishes_on.name}",
             schema=_union_type(publishes_on),
         )
@@ -75,6 +80,7 @@ class Runtime:
             broker=self.broker,
             metrics=self.metrics,
             retry=self.retry,
+            topic_prefix=self.settings.kafka_topic_prefix,
         )
         consumer.subscribe()
         self.consumers.append(consumer)
@@ -86,7 +92,8 @@ class Runtime:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Start consumers and relay; on the way out stop taking messages, then stop relaying."""
+        """Start consumers, relay and jobs; on the way out stop the jobs, the relay, then the
+        consumers (whatever they leave in the outbox is published at the next start)."""
         await self.broker.start()
         relay = (
             asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay")
@@ -94,7 +101,11 @@ class Runtime:
             else None
         )
         try:
-            yield
+            if self.settings.run_jobs:
+                async with scheduled(self.jobs):
+                    yield
+            else:
+                yield
         finally:
             if relay is not None:
                 relay.cancel()

@@ -89,12 +89,12 @@ def wait_for_database(url: str, timeout: float = 120.0) -> None:
             time.sleep(1)
 
 
-def wait_for_topics(bootstrap: str, timeout: float = 180.0) -> None:
+def wait_for_topics(bootstrap: str, prefix: str = "", timeout: float = 180.0) -> None:
     """Block until Kafka answers, creating any missing topic (idempotent across services)."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            asyncio.run(ensure_topics(bootstrap, TOPICS))
+            asyncio.run(ensure_topics(bootstrap, [prefix + name for name in TOPICS]))
             return
         except Exception as error:  # Kafka still starting: any error is worth a retry
             if time.monotonic() > deadline:
@@ -112,7 +112,7 @@ def serve(
     configure_logging(settings.service_name, json=settings.log_json)
     wait_for_database(settings.database_url)
     upgrade(service_dir, settings.database_url)
-    wait_for_topics(settings.kafka_bootstrap_servers)
+    wait_for_topics(settings.kafka_bootstrap_servers, settings.kafka_topic_prefix)
     uvicorn.run(
         create_app(settings),
         host=settings.http_host,

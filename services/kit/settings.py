@@ -24,6 +24,8 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:59092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
     )
+    #: Prepended to every topic name: keeps environments, or test runs, apart on one cluster.
+    kafka_topic_prefix: str = Field(default="", validation_alias="KAFKA_TOPIC_PREFIX")
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     jwt_secret: SecretStr = Field(
@@ -33,6 +35,8 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = Field(default="order-platform", validation_alias="JWT_AUDIENCE")
     clock_offset_seconds: float = Field(default=0.0, validation_alias="CLOCK_OFFSET_SECONDS")
     outbox_poll_interval: timedelta = timedelta(seconds=2)
+    #: Tests switch the background jobs off and run each pass themselves after moving the clock.
+    run_jobs: bool = True
     log_json: bool = Field(default=True, validation_alias="LOG_JSON")
 
     @model_validator(mode="after")

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from contracts import NOTIFIER
+from services.kit.clock import Clock
 from services.kit.runtime import Runtime
 from services.kit.service import service_app
 from services.notifier.settings import NotifierSettings
@@ -14,11 +15,13 @@ TITLE = "Notifier"
 DESCRIPTION = "Renewal reminders, critical notices as banners and email, and support tickets."
 
 
-def create_runtime(settings: NotifierSettings, registry: CollectorRegistry) -> Runtime:
-    return Runtime(settings, publishes_on=NOTIFIER, registry=registry)
+def create_runtime(
+    settings: NotifierSettings, registry: CollectorRegistry, clock: Clock | None = None
+) -> Runtime:
+    return Runtime(settings, publishes_on=NOTIFIER, registry=registry, clock=clock)
 
 
-def create_app(settings: NotifierSettings) -> FastAPI:
+def create_app(settings: NotifierSettings, clock: Clock | None = None) -> FastAPI:
     registry = CollectorRegistry()
-    runtime = create_runtime(settings, registry)
+    runtime = create_runtime(settings, registry, clock)
     return service_app(runtime, title=TITLE, description=DESCRIPTION, registry=registry)

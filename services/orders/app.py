@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from contracts import ORDERS
+from services.kit.clock import Clock
 from services.kit.runtime import Runtime
 from services.kit.service import service_app
 from services.orders.settings import OrdersSettings
@@ -14,11 +15,13 @@ TITLE = "Orders"
 DESCRIPTION = "The order lifecycle, the customer's order list and the actions on an order."
 
 
-def create_runtime(settings: OrdersSettings, registry: CollectorRegistry) -> Runtime:
-    return Runtime(settings, publishes_on=ORDERS, registry=registry)
+def create_runtime(
+    settings: OrdersSettings, registry: CollectorRegistry, clock: Clock | None = None
+) -> Runtime:
+    return Runtime(settings, publishes_on=ORDERS, registry=registry, clock=clock)
 
 
-def create_app(settings: OrdersSettings) -> FastAPI:
+def create_app(settings: OrdersSettings, clock: Clock | None = None) -> FastAPI:
     registry = CollectorRegistry()
-    runtime = create_runtime(settings, registry)
+    runtime = create_runtime(settings, registry, clock)
     return service_app(runtime, title=TITLE, description=DESCRIPTION, registry=registry)
