@@ -72,7 +72,7 @@ async def read_topic(bootstrap: str, topic: str) -> list[tuple[int, bytes, dict[
 class ProbeProcess:
     """A probe process (consumer or relay) that a test can kill."""
 
-    def __init__(self, setup: ProbeSetup, mode: str, group: str = "probe") -> None:
+    def __init__(self, setup: ProbeSetup, mode: str, group: str = "probe", *extra: str) -> None:
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -87,6 +87,7 @@ class ProbeProcess:
                 setup.topic.name,
                 "--group",
                 group,
+                *extra,
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

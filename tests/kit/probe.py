@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import signal
 from datetime import UTC, datetime
@@ -71,11 +72,12 @@ async def create_schema(url: str) -> None:
     await engine.dispose()
 
 
-async def record_effect(work: UnitOfWork, event: Probe) -> None:
-    """The probe's effect: one row per event. Notes steer it for the tests."""
+async def record_effect(work: UnitOfWork, event: Probe, *, fixed: bool = False) -> None:
+    """The probe's effect: one row per event. Notes steer it for the tests; ``fixed`` is the
+    release in which the bug that "bug" notes trigger was mended."""
     if event.data.note == "gate":
         await work.session.execute(text(f"SELECT pg_advisory_xact_lock({HANDLER_GATE})"))
-    if event.data.note == "bug":
+    if event.data.note == "bug" and not fixed:
         raise RuntimeError("the probe handler has a bug")
     await work.session.execute(
         effects.insert().values(
@@ -84,11 +86,13 @@ async def record_effect(work: UnitOfWork, event: Probe) -> None:
     )
 
 
-def probe_consumer(database: Database, broker: Any, topic: Topic, group: str) -> EventConsumer:
+def probe_consumer(
+    database: Database, broker: Any, topic: Topic, group: str, *, fixed: bool = False
+) -> EventConsumer:
     return EventConsumer(
         name=group,
         topic=topic,
-        handlers={Probe: record_effect},
+        handlers={Probe: functools.partial(record_effect, fixed=fixed)},
         database=database,
         broker=broker,
         metrics=ConsumerMetrics(CollectorRegistry()),
@@ -111,12 +115,13 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bootstrap", required=True)
     parser.add_argument("--topic", required=True)
     parser.add_argument("--group", default="probe")
+    parser.add_argument("--fixed", action="store_true", help="run the release with the bug fixed")
     args = parser.parse_args(argv)
     topic = Topic(args.topic, Probe)
     database = Database(args.url, producer="probe", topic=args.topic)
     broker = make_broker(args.bootstrap, client_id=args.group)
     if args.mode == "consume":
-        probe_consumer(database, broker, topic, args.group).subscribe()
+        probe_consumer(database, broker, topic, args.group, fixed=args.fixed).subscribe()
         await broker.start()
         print("ready", flush=True)
         await asyncio.Event().wait()

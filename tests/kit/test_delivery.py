@@ -13,6 +13,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy import func, select
 
 from services.kit.db import Database
+from services.kit.dlq import replay
 from services.kit.kafka import make_broker
 from services.kit.outbox import OutboxRelay, outbox
 from services.kit.runtime import asyncpg_dsn
@@ -212,3 +213,26 @@ async def _equals(value, expected: int) -> bool:  # type: ignore[no-untyped-def]
 async def _at_least(found, n: int):  # type: ignore[no-untyped-def]
     items = await found
     return items if len(items) >= n else None
+
+
+async def test_dlq_replay_after_the_fix_applies_each_message_once(
+    kit: ProbeSetup, broker: KafkaBroker, processes: list[ProbeProcess]
+) -> None:
+    order_id = uuid4()
+    poisoned = [probe(order_id, seq, note="bug") for seq in range(3)]
+    for event in poisoned:
+        await broker.publish(
+            event.model_dump_json().encode(), topic=kit.topic.name, key=str(order_id).encode()
+        )
+    first = ProbeProcess(kit, "consume")
+    processes.append(first)
+    await eventually(lambda: _at_least(read_topic(kit.bootstrap, kit.topic.dlq), 3))
+    first.kill()
+    assert await count(kit.database, effects) == 0
+
+    processes.append(ProbeProcess(kit, "consume", "probe", "--fixed"))
+    assert await replay(kit.bootstrap, kit.topic.dlq, group=f"replay-{kit.topic.name}") == 3
+    assert await replay(kit.bootstrap, kit.topic.dlq, group=f"again-{kit.topic.name}") == 3
+    await eventually(lambda: _equals(count(kit.database, effects), 3))
+    await asyncio.sleep(1.0)  # the second replay's copies arrive too, and change nothing
+    assert await count(kit.database, effects) == 3
