@@ -24,6 +24,8 @@ def make_broker(bootstrap_servers: str, *, client_id: str) -> KafkaBroker:
         enable_idempotence=True,
         request_timeout_ms=15_000,
         logger=logging.getLogger(f"{client_id}.kafka"),
+        # FastStream logs every message received and processed; that is debug detail here.
+        log_level=logging.DEBUG,
     )
 
 
