@@ -1,6 +1,6 @@
 """FastStream consumer throughput with the kit's policy (batches of ``BATCH`` records, manual
-acknowledgement after the batch's work), handler doing nothing, against a raw aiokafka ``getmany`` drain of
-the same topic in the same run (msg/s).
+acknowledgement after the batch's work), handler doing nothing, against a raw aiokafka
+``getmany`` drain of the same topic in the same run (msg/s).
 
     uv run python -m bench.consumer [--messages 20000]
 
@@ -9,8 +9,8 @@ Budget (ARCHITECTURE.md): ours ÷ ceiling ≥ 0.7."""
 from __future__ import annotations
 
 import argparse
-import logging
 import asyncio
+import logging
 import time
 from uuid import uuid4
 
