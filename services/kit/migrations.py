@@ -4,6 +4,7 @@ calls :func:`run_env`, and the database URL comes from the caller, never from th
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 from alembic import command, context
@@ -13,9 +14,19 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 
+#: Revisions of the kit's own tables (outbox, inbox, idempotency keys), shared by every
+#: service: each service's chain continues from the kit's last revision.
+KIT_VERSIONS = Path(__file__).resolve().parent / "kit_migrations"
+
+
 def alembic_config(service_dir: Path, url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(service_dir / "migrations"))
+    config.set_main_option("path_separator", "os")
+    config.set_main_option(
+        "version_locations",
+        os.pathsep.join([str(service_dir / "migrations" / "versions"), str(KIT_VERSIONS)]),
+    )
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 

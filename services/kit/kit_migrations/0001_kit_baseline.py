@@ -1,4 +1,4 @@
-"""Baseline: the kit's outbox and inbox tables.
+"""The kit's outbox and inbox tables, the first revision of every service.
 
 Revision ID: 0001
 Revises:
