@@ -97,6 +97,7 @@ class EventConsumer:
         #: Names on the cluster: a prefix keeps environments (or test runs) apart.
         self.topic_name = topic_prefix + topic.name
         self.dlq_name = topic_prefix + topic.dlq
+        self.group_id = topic_prefix + name
         self.handlers = dict(handlers)
         self.database = database
         self.broker = broker
@@ -113,7 +114,7 @@ class EventConsumer:
         consume.__name__ = f"{self.name}_{self.topic_name.replace('.', '_')}"
         self.broker.subscriber(
             self.topic_name,
-            group_id=self.name,
+            group_id=self.group_id,
             ack_policy=AckPolicy.MANUAL,
             auto_offset_reset="earliest",
             batch=True,

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream.kafka import KafkaBroker
 
 from contracts.envelope import Topic
@@ -43,30 +42,6 @@ async def broker(stack: Servers) -> AsyncIterator[KafkaBroker]:
     await kafka.connect()
     yield kafka
     await kafka.stop()
-
-
-async def read_topic(bootstrap: str, topic: str) -> list[tuple[int, bytes, dict[str, bytes]]]:
-    """Every message now on a topic: (partition, value, headers), in partition order."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
-        if not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = [
-                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []
-            ]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        found: list[tuple[int, bytes, dict[str, bytes]]] = []
-        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-            batch = await consumer.getmany(timeout_ms=1000)
-            for tp, records in batch.items():
-                found.extend((tp.partition, r.value, dict(r.headers)) for r in records)
-        return found
-    finally:
-        await consumer.stop()
 
 
 class ProbeProcess:

@@ -17,8 +17,8 @@ from services.kit.dlq import replay
 from services.kit.kafka import make_broker
 from services.kit.outbox import OutboxRelay, outbox
 from services.kit.runtime import asyncpg_dsn
-from tests.helpers import eventually
-from tests.kit.conftest import ProbeProcess, ProbeSetup, read_topic
+from tests.helpers import eventually, read_topic
+from tests.kit.conftest import ProbeProcess, ProbeSetup
 from tests.kit.probe import HANDLER_GATE, effects, probe
 
 
