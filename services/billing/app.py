@@ -6,6 +6,14 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from contracts import BILLING
+from services.billing import consumers, jobs
+from services.billing.api import router
+from services.billing.domain import (
+    CurrencyMismatch,
+    InvoiceIsVoid,
+    InvoiceNotFound,
+    TransitionNotAllowed,
+)
 from services.billing.settings import BillingSettings
 from services.kit.clock import Clock
 from services.kit.runtime import Runtime
@@ -14,14 +22,33 @@ from services.kit.service import service_app
 TITLE = "Billing"
 DESCRIPTION = "Invoices, payments, renewal invoices and the dunning policy."
 
+DOMAIN_ERRORS: dict[type[Exception], int] = {
+    InvoiceNotFound: 404,
+    InvoiceIsVoid: 409,
+    TransitionNotAllowed: 409,
+    CurrencyMismatch: 422,
+}
+
 
 def create_runtime(
     settings: BillingSettings, registry: CollectorRegistry, clock: Clock | None = None
 ) -> Runtime:
-    return Runtime(settings, publishes_on=BILLING, registry=registry, clock=clock)
+    """Billing's runtime: consumers of orders and payments, jobs, outbox to billing.events."""
+    runtime = Runtime(settings, publishes_on=BILLING, registry=registry, clock=clock)
+    policy = settings.dunning_policy()
+    consumers.subscribe(runtime, policy)
+    jobs.schedule(runtime, policy, settings.jobs_interval)
+    return runtime
 
 
 def create_app(settings: BillingSettings, clock: Clock | None = None) -> FastAPI:
     registry = CollectorRegistry()
     runtime = create_runtime(settings, registry, clock)
-    return service_app(runtime, title=TITLE, description=DESCRIPTION, registry=registry)
+    return service_app(
+        runtime,
+        title=TITLE,
+        description=DESCRIPTION,
+        routers=[router],
+        domain_errors=DOMAIN_ERRORS,
+        registry=registry,
+    )

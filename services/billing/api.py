@@ -1,0 +1,233 @@
+"""Billing's HTTP routes: invoices for customers and staff, payments, voids, exemptions.
+
+Each route opens one unit of work and commits it by leaving the block; the use cases and
+the rules live in handlers and domain."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from services.billing import handlers
+from services.billing import repository as repo
+from services.billing.domain import InvoiceNotFound, InvoiceStatus
+from services.billing.events import Origin
+from services.billing.schemas import (
+    Exempt,
+    ExemptionView,
+    InvoiceCounts,
+    InvoiceDetail,
+    InvoicePage,
+    InvoiceView,
+    OrderInvoiceCount,
+    PaymentView,
+    RecordPayment,
+    VoidInvoice,
+)
+from services.kit import idempotency
+from services.kit.auth import CurrentPrincipal, Principal, StaffPrincipal
+from services.kit.db import Database
+from services.kit.idempotency import IdempotencyKey
+from services.kit.problems import PROBLEM_RESPONSES
+
+router = APIRouter(tags=["invoices"], responses=PROBLEM_RESPONSES)
+
+
+def _database(request: Request) -> Database:
+    database: Database = request.app.state.runtime.database
+    return database
+
+
+def _origin(request: Request, principal: Principal) -> Origin:
+    now = request.app.state.runtime.clock.now()
+    return Origin.of_request(principal, now, request.state.correlation_id)
+
+
+def _own(principal: Principal) -> str | None:
+    """The customer whose invoices the caller may see; None for staff and services."""
+    return principal.id if principal.is_customer else None
+
+
+@router.get("/invoices", response_model=InvoicePage, summary="List invoices")
+async def list_invoices(
+    request: Request,
+    principal: CurrentPrincipal,
+    status_: Annotated[InvoiceStatus | None, Query(alias="status")] = None,
+    customer_id: str | None = None,
+    order_id: UUID | None = None,
+    issued_from: date | None = None,
+    issued_to: date | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> InvoicePage:
+    """Invoices newest first. Customers see their own (``customer_id`` is ignored for them);
+    staff see all and may filter by customer. ``order_id`` gives one order's invoices."""
+    where = repo.InvoiceFilter(
+        customer_id=_own(principal) or customer_id,
+        status=status_,
+        order_id=order_id,
+        issued_from=issued_from,
+        issued_to=issued_to,
+    )
+    async with _database(request).unit_of_work() as work:
+        page = await repo.list_invoices(
+            work.session, where, before=_decode(cursor), limit=limit + 1
+        )
+        count = await repo.count_invoices(work.session, where)
+    more = len(page) > limit
+    page = page[:limit]
+    return InvoicePage(
+        items=[InvoiceView.of(invoice) for invoice in page],
+        count=count,
+        next_cursor=_encode(page[-1].number) if more else None,
+    )
+
+
+@router.get("/invoices/counts", response_model=InvoiceCounts, summary="Invoices per order")
+async def invoice_counts(
+    request: Request,
+    principal: CurrentPrincipal,
+    order_id: Annotated[list[UUID], Query(min_length=1, max_length=200)],
+) -> InvoiceCounts:
+    """How many invoices each given order has (the caller's own, for a customer)."""
+    async with _database(request).unit_of_work() as work:
+        counts = await repo.invoice_counts(work.session, _own(principal), order_id)
+    return InvoiceCounts(
+        counts=[OrderInvoiceCount(order_id=key, invoices=value) for key, value in counts.items()]
+    )
+
+
+@router.get("/invoices/{invoice_id}", response_model=InvoiceDetail, summary="One invoice")
+async def get_invoice(
+    request: Request, principal: CurrentPrincipal, invoice_id: UUID
+) -> InvoiceDetail:
+    """An invoice with its lines and payments; another customer's is not found."""
+    async with _database(request).unit_of_work() as work:
+        invoice = await repo.get_invoice(work.session, invoice_id)
+        if invoice is None or _own(principal) not in (None, invoice.customer_id):
+            raise InvoiceNotFound(invoice_id)
+        payments = await repo.payments_of(work.session, invoice_id)
+    return InvoiceDetail.of_invoice(invoice, payments)
+
+
+@router.post(
+    "/invoices/{invoice_id}/payments",
+    response_model=PaymentView,
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a payment (staff)",
+)
+async def record_payment(
+    request: Request,
+    principal: StaffPrincipal,
+    invoice_id: UUID,
+    body: RecordPayment,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """Book money staff received for an invoice; refused (409) for a void invoice.
+
+    An overpayment is booked and flagged. Retrying with the same ``Idempotency-Key`` returns
+    the first answer."""
+    scope = f"billing:record-payment:{principal.id}"
+    asked = {"invoice_id": str(invoice_id), **body.model_dump(mode="json")}
+    async with _database(request).unit_of_work() as work:
+        if idempotency_key:
+            earlier = await idempotency.claim(
+                work.session, scope=scope, key=idempotency_key, request=asked
+            )
+            if earlier is not None:
+                return JSONResponse(earlier.body, status_code=earlier.status)
+        record = await handlers.record_staff_payment(
+            work,
+            invoice_id=invoice_id,
+            amount=body.amount,
+            note=body.note,
+            origin=_origin(request, principal),
+        )
+        view = PaymentView.of(record)
+        if idempotency_key:
+            await idempotency.remember(
+                work.session,
+                scope=scope,
+                key=idempotency_key,
+                status=201,
+                body=view.model_dump(mode="json"),
+            )
+    return view
+
+
+@router.post(
+    "/invoices/{invoice_id}/void", response_model=InvoiceView, summary="Void an invoice (staff)"
+)
+async def void_invoice(
+    request: Request, principal: StaffPrincipal, invoice_id: UUID, body: VoidInvoice
+) -> InvoiceView:
+    """Void an open or overdue invoice; a paid or void one gives 409."""
+    async with _database(request).unit_of_work() as work:
+        invoice = await handlers.void_by_staff(
+            work, invoice_id=invoice_id, reason=body.reason, origin=_origin(request, principal)
+        )
+    return InvoiceView.of(invoice)
+
+
+@router.put(
+    "/dunning-exemptions/{customer_id}",
+    response_model=ExemptionView,
+    tags=["dunning"],
+    summary="Exempt a customer from automatic suspension (staff)",
+)
+async def exempt_customer(
+    request: Request, principal: StaffPrincipal, customer_id: str, body: Exempt
+) -> ExemptionView:
+    """Their unpaid invoices are still marked overdue, but never suspend or terminate."""
+    origin = _origin(request, principal)
+    async with _database(request).unit_of_work() as work:
+        await repo.set_exemption(
+            work.session, customer_id, reason=body.reason, by=principal.id, at=origin.now
+        )
+    return ExemptionView(
+        customer_id=customer_id,
+        reason=body.reason,
+        exempted_by=principal.id,
+        exempted_at=origin.now,
+    )
+
+
+@router.delete(
+    "/dunning-exemptions/{customer_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["dunning"],
+    summary="End a customer's exemption (staff)",
+)
+async def end_exemption(request: Request, principal: StaffPrincipal, customer_id: str) -> Response:
+    """Automatic suspension applies to the customer again."""
+    async with _database(request).unit_of_work() as work:
+        await repo.drop_exemption(work.session, customer_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _encode(number: str) -> str:
+    return base64.urlsafe_b64encode(number.encode()).decode()
+
+
+def _decode(cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    try:
+        return base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", "cursor"),
+                    "msg": "not a cursor of this list",
+                    "type": "value_error",
+                }
+            ]
+        ) from error

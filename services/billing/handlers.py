@@ -1,0 +1,307 @@
+"""Billing's use cases: one function per event or command, taking a unit of work (never
+committing). Event handlers share one signature, ``(work, event, *, origin, policy)``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID, uuid4
+
+from contracts import (
+    InvoiceKind,
+    Money,
+    OrderCancellationRevoked,
+    OrderCancellationScheduled,
+    OrderCancelled,
+    OrderCompleted,
+    OrderPlaced,
+    OrderRenewalRequested,
+    OrderRenewed,
+    PaymentFailed,
+    PaymentReceived,
+    PaymentSource,
+)
+from services.billing import events
+from services.billing import repository as repo
+from services.billing.domain import (
+    ZERO,
+    BilledOrder,
+    DunningPolicy,
+    Invoice,
+    InvoiceNotFound,
+    Line,
+    PaymentOutcome,
+    invoice_number,
+    new_invoice,
+    unmatched_payment,
+)
+from services.billing.events import Origin
+from services.kit.db import UnitOfWork
+
+# --- issuing ----------------------------------------------------------------------------------
+
+
+async def issue_invoice(
+    work: UnitOfWork,
+    *,
+    kind: InvoiceKind,
+    customer_id: str,
+    lines: list[Line],
+    origin: Origin,
+    policy: DunningPolicy,
+    invoice_id: UUID | None = None,
+    renewal_id: UUID | None = None,
+    initial_for: UUID | None = None,
+    due_on: date | None = None,
+) -> Invoice:
+    """Number, store and announce a new invoice, all in the caller's transaction.
+
+    Due ``due_on``, or after the policy's payment terms when not given."""
+    today = origin.now.date()
+    sequence = await repo.next_sequence(work.session, today.year)
+    invoice = new_invoice(
+        invoice_id=invoice_id or uuid4(),
+        number=invoice_number(today.year, sequence),
+        kind=kind,
+        customer_id=customer_id,
+        lines=lines,
+        issued_on=today,
+        due_on=due_on or policy.initial_due_on(today),
+        renewal_id=renewal_id,
+    )
+    await repo.add_invoice(work.session, invoice, initial_for=initial_for)
+    work.publish(events.issued(invoice, origin))
+    return invoice
+
+
+async def order_placed(
+    work: UnitOfWork, event: OrderPlaced, *, origin: Origin, policy: DunningPolicy
+) -> None:
+    """The first invoice of a new order, exactly once however often the event comes."""
+    data = event.data
+    order = BilledOrder(
+        order_id=event.order_id,
+        customer_id=data.customer.id,
+        service_name=data.service_name,
+        plan=data.plan,
+        price=data.price.amount,
+        currency=data.price.currency,
+        period_months=data.period_months,
+    )
+    if not await repo.add_order(work.session, order):
+        return
+    line = Line(
+        order_id=order.order_id,
+        description=f"{data.service_name}: {data.product} ({data.plan})",
+        period_months=data.period_months,
+        amount=data.price.amount,
+        currency=data.price.currency,
+    )
+    await issue_invoice(
+        work,
+        kind=InvoiceKind.INITIAL,
+        customer_id=order.customer_id,
+        lines=[line],
+        origin=origin,
+        policy=policy,
+        initial_for=order.order_id,
+    )
+
+
+async def renewal_requested(
+    work: UnitOfWork, event: OrderRenewalRequested, *, origin: Origin, policy: DunningPolicy
+) -> None:
+    """One invoice for the whole request, one line per order."""
+    data = event.data
+    if await repo.invoice_exists(work.session, renewal_id=data.renewal_id):
+        return
+    lines = [
+        Line(
+            order_id=item.order_id,
+            description=f"{item.service_name} ({item.plan}): renewal",
+            period_months=item.period_months,
+            amount=item.price.amount,
+            currency=item.price.currency,
+        )
+        for item in data.items
+    ]
+    await issue_invoice(
+        work,
+        kind=InvoiceKind.RENEWAL,
+        customer_id=data.customer.id,
+        lines=lines,
+        origin=origin,
+        policy=policy,
+        renewal_id=data.renewal_id,
+    )
+
+
+# --- the orders projection --------------------------------------------------------------------
+
+
+async def order_completed(
+    work: UnitOfWork, event: OrderCompleted, *, origin: Origin, policy: DunningPolicy
+) -> None:
+    """The paid period starts: renewal invoices are counted from its end."""
+    await repo.update_order(
+        work.session, event.order_id, status="active", paid_until=event.data.paid_until
+    )
+
+
+async def order_renewed(
+    work: UnitOfWork, event: OrderRenewed, *, origin: Origin, policy: DunningPolicy
+) -> None:
+    await repo.update_order(work.session, event.order_id, paid_until=event.data.paid_until)
+
+
+async def cancellation_scheduled(
+    work: UnitOfWork, event: OrderCancellationScheduled, *, origin: Origin, policy: DunningPolicy
+) -> None:
+    """An order ending with its period needs no renewal invoice."""
+    await repo.update_order(work.session, event.order_id, ends_at_period_end=True)
+
+
+async def cancellation_revoked(
+    work: UnitOfWork, event: OrderCancellationRevoked, *, origin: Origin, policy: DunningPolicy
+) -> None:
+    await repo.update_order(work.session, event.order_id, ends_at_period_end=False)
+
+
+async def order_cancelled(
+    work: UnitOfWork, event: OrderCancelled, *, origin: Origin, policy: DunningPolicy
+) -> None:
+    """A cancelled order's unpaid invoices will not be paid any more: void them."""
+    await repo.update_order(work.session, event.order_id, status="cancelled")
+    for invoice in await repo.unpaid_invoices_of_order(work.session, event.order_id):
+        await void(work, invoice, reason=f"order {event.order_id} was cancelled", origin=origin)
+
+
+async def void(work: UnitOfWork, invoice: Invoice, *, reason: str, origin: Origin) -> None:
+    invoice.void(reason)
+    await repo.save_invoice(work.session, invoice)
+    work.publish(events.voided(invoice, reason, origin))
+
+
+async def void_by_staff(
+    work: UnitOfWork, *, invoice_id: UUID, reason: str, origin: Origin
+) -> Invoice:
+    invoice = await repo.get_invoice(work.session, invoice_id, for_update=True)
+    if invoice is None:
+        raise InvoiceNotFound(invoice_id)
+    await void(work, invoice, reason=reason, origin=origin)
+    return invoice
+
+
+# --- payments ---------------------------------------------------------------------------------
+
+
+async def payment_received(
+    work: UnitOfWork, event: PaymentReceived, *, origin: Origin, policy: DunningPolicy
+) -> None:
+    """Money from the gateway: applied, or flagged; the same payment id books once."""
+    data = event.data
+    await take_payment(
+        work,
+        payment_id=data.payment_id,
+        invoice_id=data.invoice_id,
+        amount=data.amount,
+        source=PaymentSource.GATEWAY,
+        origin=origin,
+        received_at=data.received_at,
+    )
+
+
+async def payment_failed(
+    work: UnitOfWork, event: PaymentFailed, *, origin: Origin, policy: DunningPolicy
+) -> None:
+    """A failed attempt changes no invoice; it is kept so staff see it beside the invoice."""
+    data = event.data
+    await repo.add_payment(
+        work.session,
+        repo.PaymentRecord(
+            payment_id=data.payment_id,
+            outcome="failed",
+            invoice_id=data.invoice_id,
+            source=PaymentSource.GATEWAY.value,
+            amount=data.amount.amount,
+            currency=data.amount.currency,
+            applied=ZERO,
+            flag_reason=None,
+            note=data.error,
+            received_at=origin.now,
+        ),
+    )
+
+
+async def record_staff_payment(
+    work: UnitOfWork, *, invoice_id: UUID, amount: Money, note: str | None, origin: Origin
+) -> repo.PaymentRecord:
+    """A payment staff enter by hand; paying a void invoice is refused."""
+    invoice = await repo.get_invoice(work.session, invoice_id, for_update=True)
+    if invoice is None:
+        raise InvoiceNotFound(invoice_id)
+    invoice.ensure_payable_by_hand()
+    record = await take_payment(
+        work,
+        payment_id=f"staff-{uuid4()}",
+        invoice_id=invoice_id,
+        amount=amount,
+        source=PaymentSource.STAFF,
+        origin=origin,
+        note=note,
+    )
+    assert record is not None, "a new payment id is booked the first time"
+    return record
+
+
+async def take_payment(
+    work: UnitOfWork,
+    *,
+    payment_id: str,
+    invoice_id: UUID,
+    amount: Money,
+    source: PaymentSource,
+    origin: Origin,
+    note: str | None = None,
+    received_at: datetime | None = None,
+) -> repo.PaymentRecord | None:
+    """Book a payment against an invoice, announce it, and the invoice if settled; ``None``
+    when this payment id was booked before (a redelivery: nothing changes).
+
+    The invoice is locked first, so a concurrent delivery of the same payment waits and then
+    finds it booked; the in-memory invoice is only saved once the booking is in."""
+    invoice = await repo.get_invoice(work.session, invoice_id, for_update=True)
+    outcome: PaymentOutcome = (
+        invoice.take_payment(amount.amount, amount.currency, origin.now)
+        if invoice
+        else unmatched_payment(invoice_id)
+    )
+    record = repo.PaymentRecord(
+        payment_id=payment_id,
+        outcome="received",
+        invoice_id=invoice_id,
+        source=source.value,
+        amount=amount.amount,
+        currency=amount.currency,
+        applied=outcome.applied,
+        flag_reason=outcome.flag_reason,
+        received_at=received_at or origin.now,
+        note=note,
+        recorded_by=origin.actor.id if source is PaymentSource.STAFF else None,
+    )
+    if not await repo.add_payment(work.session, record):
+        return None
+    work.publish(
+        events.payment_recorded(
+            payment_id=payment_id,
+            invoice=invoice,
+            amount=amount,
+            source=source,
+            outcome=outcome,
+            origin=origin,
+        )
+    )
+    if invoice is not None and outcome.applied:
+        await repo.save_invoice(work.session, invoice)
+    if invoice is not None and outcome.settled:
+        work.publish(events.paid(invoice, payment_id, origin))
+    return record

@@ -1,0 +1,97 @@
+"""Billing's time-driven work: renewal invoices ahead of paid-until, and dunning.
+
+Each pass runs under the kit's advisory lock (one replica at a time) and each effect has a
+unique key in the database (``auto_renewals``, ``dunning_stages``), so a repeated or
+concurrent pass changes nothing twice."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import uuid4
+
+from contracts import InvoiceKind, OverdueStage
+from services.billing import events, handlers
+from services.billing import repository as repo
+from services.billing.domain import BilledOrder, DunningPolicy, Invoice
+from services.billing.events import Origin
+from services.kit.db import UnitOfWork
+from services.kit.jobs import JobRun
+from services.kit.runtime import Runtime
+
+RENEWALS = "renewal-invoices"
+DUNNING = "dunning"
+BATCH = 200
+
+
+def renewal_invoices(policy: DunningPolicy) -> JobRun:
+    """Issue a renewal invoice for each active order whose paid-until is near."""
+
+    async def run(work: UnitOfWork, now: datetime) -> int:
+        horizon = policy.renewal_horizon(now.date())
+        due = await repo.renewal_candidates(work.session, horizon, BATCH)
+        issued = 0
+        for order in due:
+            issued += await _renew(work, order, Origin.of_job(now), policy)
+        return issued
+
+    return run
+
+
+async def _renew(
+    work: UnitOfWork, order: BilledOrder, origin: Origin, policy: DunningPolicy
+) -> int:
+    assert order.paid_until is not None, "only orders with a paid period are renewed"
+    invoice_id = uuid4()
+    if not await repo.claim_auto_renewal(
+        work.session, order.order_id, order.paid_until, invoice_id
+    ):
+        return 0
+    await handlers.issue_invoice(
+        work,
+        kind=InvoiceKind.RENEWAL,
+        customer_id=order.customer_id,
+        lines=[order.renewal_line()],
+        origin=origin,
+        policy=policy,
+        invoice_id=invoice_id,
+        due_on=order.paid_until,
+    )
+    return 1
+
+
+def dunning(policy: DunningPolicy) -> JobRun:
+    """Move unpaid invoices through the stages, publishing each stage once per invoice."""
+
+    async def run(work: UnitOfWork, now: datetime) -> int:
+        today = now.date()
+        reached_by = {
+            stage: today - timedelta(days=day) for stage, day in policy.stage_days().items()
+        }
+        published = 0
+        for invoice in await repo.dunning_candidates(work.session, reached_by, BATCH):
+            published += await _chase(work, invoice, Origin.of_job(now), policy)
+        return published
+
+    return run
+
+
+async def _chase(work: UnitOfWork, invoice: Invoice, origin: Origin, policy: DunningPolicy) -> int:
+    exempt = await repo.is_exempt(work.session, invoice.customer_id)
+    stages = policy.stages_reached(invoice.due_on, origin.now.date(), exempt=exempt)
+    published = 0
+    for stage in stages:
+        if not await repo.claim_stage(work.session, invoice.id, stage, origin.now):
+            continue
+        if stage is OverdueStage.OVERDUE:
+            invoice.mark_overdue()
+        invoice.dunning_stage = stage
+        work.publish(events.overdue(invoice, stage, origin))
+        published += 1
+    await repo.save_invoice(work.session, invoice)
+    return published
+
+
+def schedule(runtime: Runtime, policy: DunningPolicy, interval: timedelta) -> None:
+    """Register billing's jobs on the runtime's scheduler."""
+    runtime.jobs.add(RENEWALS, interval, renewal_invoices(policy), batch_size=BATCH)
+    runtime.jobs.add(DUNNING, interval, dunning(policy), batch_size=BATCH)
