@@ -179,10 +179,14 @@ class Postgres:
         )
         return result.stdout
 
+    def ensure_role(self, name: str) -> None:
+        """Create a login role (password = its name; loopback only), once."""
+        if not self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{name}'").strip():
+            self.psql(f"CREATE ROLE {name} LOGIN PASSWORD '{name}'")
+
     def ensure_database(self, name: str, owner: str = "app") -> None:
-        """Create the login role and a database it owns, once."""
-        if not self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{owner}'").strip():
-            self.psql(f"CREATE ROLE {owner} LOGIN PASSWORD '{owner}'")
+        """Create the owner's login role and a database it owns, once."""
+        self.ensure_role(owner)
         if not self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'").strip():
             self.psql(f"CREATE DATABASE {name} OWNER {owner}")
             self.psql("CREATE EXTENSION IF NOT EXISTS pg_trgm", database=name)

@@ -39,6 +39,9 @@ def postgres() -> None:
     process = server.start()
     for name in SERVICES:
         server.ensure_database(name)
+    # The audit service connects as a role that may only insert and read journal entries;
+    # its migrations (as the owner) grant it what it may do.
+    server.ensure_role("audit_writer")
     print(
         f"PostgreSQL ready on 127.0.0.1:{server.port}, databases: {', '.join(SERVICES)}", flush=True
     )

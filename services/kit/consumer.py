@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,43 +97,19 @@ class EventConsumer:
         #: Names on the cluster: a prefix keeps environments (or test runs) apart.
         self.topic_name = topic_prefix + topic.name
         self.dlq_name = topic_prefix + topic.dlq
-        self.group_id = topic_prefix + name
         self.handlers = dict(handlers)
         self.database = database
         self.broker = broker
         self.metrics = metrics
         self.retry = retry or RetryPolicy()
 
-    def subscribe(self, **options: Any) -> None:
-        """Register on the broker: this service's group, batches of up to ``BATCH`` records,
-        the offsets committed once the whole batch is in the database."""
-
-        async def consume(message: KafkaMessage) -> None:
-            await self.process(message)
-
-        consume.__name__ = f"{self.name}_{self.topic_name.replace('.', '_')}"
-        self.broker.subscriber(
-            self.topic_name,
-            group_id=self.group_id,
-            ack_policy=AckPolicy.MANUAL,
-            auto_offset_reset="earliest",
-            batch=True,
-            max_records=BATCH,
-            title=f"{self.name}:{self.topic_name}",
-            **options,
-        )(consume)
-
-    async def process(self, message: KafkaMessage) -> None:
-        """Apply each record of a batch in order, each in its own transaction, then commit the
-        batch's offsets. A crash in between redelivers the batch; the inbox skips what was
-        applied already."""
-        for record in message.raw_message:
-            outcome = await self.handle(record.value or b"", record)
-            self.metrics.messages.labels(self.name, self.topic_name, outcome).inc()
-        await message.ack()
-
     async def handle(self, raw: bytes, record: Any) -> str:
-        """Apply one message; returns the outcome (applied, duplicate, skipped, dead-lettered)."""
+        """Apply one message; returns the outcome (applied, duplicate, skipped, dead_lettered)."""
+        outcome = await self._handle(raw, record)
+        self.metrics.messages.labels(self.name, self.topic_name, outcome).inc()
+        return outcome
+
+    async def _handle(self, raw: bytes, record: Any) -> str:
         try:
             event = self.topic.parse(raw)
         except ValidationError as error:
@@ -204,3 +180,33 @@ def _describe(error: ValidationError) -> str:
         f"{'.'.join(str(part) for part in item['loc']) or '(message)'}: {item['msg']}"
         for item in error.errors(include_url=False)
     )
+
+
+def subscribe(
+    broker: KafkaBroker, consumers: Sequence[EventConsumer], *, group_id: str, title: str
+) -> None:
+    """Subscribe a service's group to every topic its consumers read, as one Kafka consumer.
+
+    One member per service process, not one per topic: each member that joins a group makes
+    the others rebalance, and a service reading seven topics would wait through seven of them.
+    Batches of up to ``BATCH`` records; each record goes to its topic's consumer in partition
+    order, each in its own transaction; the batch's offsets are committed after the last one
+    is in the database. A crash in between redelivers the batch; the inbox skips what was
+    applied already."""
+    by_topic = {consumer.topic_name: consumer for consumer in consumers}
+
+    async def consume(message: KafkaMessage) -> None:
+        for record in message.raw_message:
+            await by_topic[record.topic].handle(record.value or b"", record)
+        await message.ack()
+
+    consume.__name__ = title.replace(":", "_").replace(".", "_").replace("-", "_")
+    broker.subscriber(
+        *by_topic,
+        group_id=group_id,
+        ack_policy=AckPolicy.MANUAL,
+        auto_offset_reset="earliest",
+        batch=True,
+        max_records=BATCH,
+        title=title,
+    )(consume)

@@ -13,7 +13,6 @@ from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-
 #: Revisions of the kit's own tables (outbox, inbox, idempotency keys), shared by every
 #: service: each service's chain continues from the kit's last revision.
 KIT_VERSIONS = Path(__file__).resolve().parent / "kit_migrations"

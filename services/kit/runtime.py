@@ -13,7 +13,13 @@ from prometheus_client import CollectorRegistry
 
 from contracts.envelope import Envelope, Topic
 from services.kit.clock import Clock, SystemClock
-from services.kit.consumer import ConsumerMetrics, EventConsumer, Handler, RetryPolicy
+from services.kit.consumer import (
+    ConsumerMetrics,
+    EventConsumer,
+    Handler,
+    RetryPolicy,
+    subscribe,
+)
 from services.kit.db import Database
 from services.kit.jobs import Scheduler, scheduled
 from services.kit.kafka import make_broker
@@ -53,6 +59,7 @@ class Runtime:
         self.metrics = ConsumerMetrics(registry)
         self.retry = retry
         self.consumers: list[EventConsumer] = []
+        self._subscribed = False
         self.jobs = Scheduler(self.database, self.clock)
         self.relay: OutboxRelay | None = None
         if publishes_on is None:
@@ -82,8 +89,19 @@ class Runtime:
             retry=self.retry,
             topic_prefix=self.settings.kafka_topic_prefix,
         )
-        consumer.subscribe()
         self.consumers.append(consumer)
+
+    def subscribe(self) -> None:
+        """Register the service's consumers with the broker as one subscription (once)."""
+        if self._subscribed or not self.consumers:
+            return
+        self._subscribed = True
+        subscribe(
+            self.broker,
+            self.consumers,
+            group_id=self.settings.kafka_topic_prefix + self.name,
+            title=f"{self.name}:consumers",
+        )
 
     async def kafka_ping(self) -> None:
         """Readiness check: the broker answers."""
@@ -94,6 +112,7 @@ class Runtime:
     async def running(self) -> AsyncIterator[None]:
         """Start consumers, relay and jobs; on the way out stop the jobs, the relay, then the
         consumers (whatever they leave in the outbox is published at the next start)."""
+        self.subscribe()
         await self.broker.start()
         relay = (
             asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay")

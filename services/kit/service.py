@@ -65,6 +65,7 @@ def service_app(
 def asyncapi_document(runtime: Runtime, *, title: str, description: str) -> dict[str, Any]:
     """The AsyncAPI document of a service, generated from its broker's subscribers and
     publishers."""
+    runtime.subscribe()
     spec = AsyncAPI(runtime.broker, title=title, description=description, version="1")
     document: dict[str, Any] = json.loads(spec.to_specification().to_json())
     return document
@@ -111,7 +112,7 @@ def serve(
     """Run one service process: migrations first, then the app (HTTP, consumers, relay)."""
     configure_logging(settings.service_name, json=settings.log_json)
     wait_for_database(settings.database_url)
-    upgrade(service_dir, settings.database_url)
+    upgrade(service_dir, settings.migration_database_url or settings.database_url)
     wait_for_topics(settings.kafka_bootstrap_servers, settings.kafka_topic_prefix)
     uvicorn.run(
         create_app(settings),

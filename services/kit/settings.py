@@ -21,6 +21,9 @@ class ServiceSettings(BaseSettings):
     service_name: str = "service"
     environment: str = Field(default="local", validation_alias="ENVIRONMENT")
     database_url: str = "postgresql+asyncpg://app:app@127.0.0.1:55432/app"
+    #: Where migrations run, when the service itself connects as a role that may not change
+    #: the schema (the audit service's journal writer); the service's own URL otherwise.
+    migration_database_url: str | None = None
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:59092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
     )

@@ -19,7 +19,7 @@ from sqlalchemy import Column, DateTime, Integer, Table, Uuid, func, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from contracts.envelope import SYSTEM_ACTOR, Contract, Envelope, Topic
-from services.kit.consumer import ConsumerMetrics, EventConsumer, RetryPolicy, inbox
+from services.kit.consumer import ConsumerMetrics, EventConsumer, RetryPolicy, inbox, subscribe
 from services.kit.db import Database, UnitOfWork, new_metadata
 from services.kit.kafka import make_broker
 from services.kit.outbox import OutboxRelay, outbox
@@ -121,7 +121,8 @@ async def main(argv: list[str] | None = None) -> None:
     database = Database(args.url, producer="probe", topic=args.topic)
     broker = make_broker(args.bootstrap, client_id=args.group)
     if args.mode == "consume":
-        probe_consumer(database, broker, topic, args.group, fixed=args.fixed).subscribe()
+        consumer = probe_consumer(database, broker, topic, args.group, fixed=args.fixed)
+        subscribe(broker, [consumer], group_id=args.group, title="probe")
         await broker.start()
         print("ready", flush=True)
         await asyncio.Event().wait()

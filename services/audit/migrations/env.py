@@ -1,6 +1,7 @@
+from services.audit.tables import metadata
 from services.kit.consumer import inbox_metadata
 from services.kit.idempotency import idempotency_metadata
 from services.kit.migrations import run_env
 from services.kit.outbox import outbox_metadata
 
-run_env([outbox_metadata, inbox_metadata, idempotency_metadata])
+run_env([outbox_metadata, inbox_metadata, idempotency_metadata, metadata])

@@ -1,0 +1,190 @@
+"""HTTP routes of the order journal: the page, the "+" action, verification and export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from services.audit import handlers
+from services.audit.domain import EntryKind, StaffNote
+from services.audit.repository import EntryFilter, StoredEntry
+from services.audit.schemas import (
+    EntryOut,
+    HeaderOut,
+    JournalPageOut,
+    StaffEntryIn,
+    VerificationOut,
+    decode_cursor,
+    encode_cursor,
+)
+from services.kit.auth import CurrentPrincipal, StaffPrincipal
+from services.kit.db import Database
+from services.kit.idempotency import IdempotencyKey, claim, remember
+from services.kit.problems import PROBLEM_RESPONSES
+from services.kit.runtime import Runtime
+
+router = APIRouter(
+    prefix="/orders/{order_id}/journal", tags=["journal"], responses=PROBLEM_RESPONSES
+)
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _database(request: Request) -> Database:
+    return _runtime(request).database
+
+
+@router.get("", response_model=JournalPageOut, summary="The journal page of an order")
+async def journal_page(
+    request: Request,
+    order_id: UUID,
+    viewer: CurrentPrincipal,
+    order: Literal["newest", "oldest"] = "newest",
+    kind: Annotated[list[EntryKind], Query()] = [],  # noqa: B006 - FastAPI copies defaults
+    type: Annotated[list[str], Query(description="Event types, e.g. order.held")] = [],  # noqa: B006
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> JournalPageOut:
+    """The order header, then the entries the caller may read, newest or oldest first,
+    filtered by kind, type and the time they happened (``since`` inclusive, ``until``
+    exclusive), one keyset page at a time. Staff read every journal; a customer reads the
+    system entries of their own orders and the staff entries marked visible to them."""
+    newest = order == "newest"
+    wanted = EntryFilter(
+        kinds=kind,
+        types=type,
+        since=since,
+        until=until,
+        newest_first=newest,
+        after_seq=decode_cursor(cursor, newest) if cursor else None,
+    )
+    async with _database(request).unit_of_work() as work:
+        page = await handlers.read_page(
+            work, order_id=order_id, viewer=viewer, wanted=wanted, limit=limit
+        )
+    last = page.entries[-1].entry.seq if page.entries and page.more else None
+    return JournalPageOut(
+        header=HeaderOut.of(page.journal),
+        entries=[EntryOut.of(stored) for stored in page.entries],
+        next_cursor=None if last is None else encode_cursor(last, newest),
+    )
+
+
+@router.post(
+    "/entries", response_model=EntryOut, status_code=201, summary='Add a staff entry ("+")'
+)
+async def add_entry(
+    request: Request,
+    order_id: UUID,
+    body: StaffEntryIn,
+    staff: StaffPrincipal,
+    idempotency_key: IdempotencyKey = None,
+) -> EntryOut | JSONResponse:
+    """A user entry, chained like every other. Nothing is ever edited: to correct an entry,
+    add one with ``corrects`` set to its sequence number."""
+    note = StaffNote(body.title, body.details, body.visible_to_customer, body.corrects)
+    scope = f"audit:entry:{staff.id}:{order_id}"
+    async with _database(request).unit_of_work() as work:
+        if idempotency_key:
+            earlier = await claim(
+                work.session, scope=scope, key=idempotency_key, request=body.model_dump()
+            )
+            if earlier is not None:
+                return JSONResponse(earlier.body, status_code=earlier.status)
+        stored = await handlers.add_staff_entry(
+            work, order_id=order_id, note=note, staff=staff, now=_runtime(request).clock.now()
+        )
+        out = EntryOut.of(stored)
+        if idempotency_key:
+            await remember(
+                work.session,
+                scope=scope,
+                key=idempotency_key,
+                status=201,
+                body=out.model_dump(mode="json"),
+            )
+    return out
+
+
+@router.get("/verify", response_model=VerificationOut, summary="Verify an order's journal")
+async def verify(request: Request, order_id: UUID, viewer: CurrentPrincipal) -> VerificationOut:
+    """Recompute the order's hash chain: ``whole`` with the head hash, or ``broken`` with the
+    first sequence number where an entry was edited, deleted, swapped or inserted."""
+    async with _database(request).unit_of_work() as work:
+        await handlers.readable_journal(work, order_id=order_id, viewer=viewer)
+        result = await handlers.verify_order(work, order_id=order_id)
+    return VerificationOut.of(result)
+
+
+EXPORT_COLUMNS = [
+    "order_id", "seq", "kind", "event_type", "event_id", "occurred_at", "recorded_at",
+    "actor_kind", "actor_id", "summary", "details", "visible_to_customer", "corrects",
+    "prev_hash", "hash", "actor_name",
+]  # fmt: skip
+
+
+@router.get(
+    "/export",
+    summary="Export an order's journal with its hashes",
+    response_class=Response,
+    responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}},
+)
+async def export(
+    request: Request,
+    order_id: UUID,
+    viewer: CurrentPrincipal,
+    format: Literal["jsonl", "csv"] = "jsonl",
+) -> Response:
+    """Every entry the caller may read, oldest first, one per line (JSON lines) or row (CSV).
+
+    To verify outside the system: for each line drop ``prev_hash``, ``hash`` and
+    ``actor_name``; the rest is the hashed content. ``hash`` must equal
+    ``sha256(canonical_json(content) + prev_hash)`` (canonical: keys sorted, no spaces, UTF-8;
+    in CSV ``summary`` and ``details`` are such JSON texts), and each ``prev_hash`` the hash of
+    the line before (64 zeros for the first). A customer's export leaves out staff entries
+    not visible to them, so its chain shows gaps there."""
+    async with _database(request).unit_of_work() as work:
+        entries = await handlers.read_all(
+            work, order_id=order_id, viewer=viewer, wanted=EntryFilter(newest_first=False)
+        )
+    lines = [_export_line(stored) for stored in entries]
+    if format == "csv":
+        return Response(_csv(lines), media_type="text/csv")
+    text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+    return Response(text, media_type="application/x-ndjson")
+
+
+def _export_line(stored: StoredEntry) -> dict[str, object]:
+    entry = stored.entry
+    return {
+        **entry.content.as_dict(),
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+        "actor_name": stored.actor_name,
+    }
+
+
+def _csv(lines: list[dict[str, object]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
+    writer.writeheader()
+    for line in lines:
+        cells = dict(line)
+        for key in ("summary", "details"):
+            cells[key] = json.dumps(
+                line[key], sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            )
+        writer.writerow(cells)
+    return out.getvalue()

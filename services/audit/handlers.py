@@ -1,0 +1,173 @@
+"""Use cases of the audit service: journal an event, add a staff entry, read, verify.
+
+Each takes a unit of work and never commits; the consumer or the request commits once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from contracts import TOPICS, Actor, ActorKind, Envelope
+from services.audit import header as headers
+from services.audit.domain import (
+    JournalNotFound,
+    StaffNote,
+    Summary,
+    Verification,
+    direct_orders,
+    lookup_key,
+    merge_orders,
+    refs_to_remember,
+    seal,
+    staff_entry,
+    system_entry,
+    verify_chain,
+)
+from services.audit.repository import (
+    EntryFilter,
+    JournalRepository,
+    OrderJournal,
+    StoredEntry,
+)
+from services.audit.summaries import summarize
+from services.kit.auth import Principal
+from services.kit.db import UnitOfWork
+
+
+async def journal_event(
+    work: UnitOfWork,
+    event: Envelope[Any],
+    *,
+    now: datetime,
+    unattributed: Callable[[str], None],
+) -> None:
+    """A system entry for ``event`` under every order it concerns, at the end of each order's
+    chain.
+
+    An event may name only an invoice, a main IP or an incident. When no journaled event has
+    tied that identifier to an order yet (events of different topics arrive in any order), the
+    event is parked and counted by ``unattributed``; it is journaled as soon as the event that
+    ties the identifier arrives (e.g. ``invoice.issued`` releases its payments). An event that
+    names nothing usable (a notification about no order) is only counted."""
+    repo = JournalRepository(work.session)
+    pending = [event]
+    while pending:
+        pending.extend(await _journal_one(repo, pending.pop(0), now, unattributed))
+
+
+async def _journal_one(
+    repo: JournalRepository,
+    event: Envelope[Any],
+    now: datetime,
+    unattributed: Callable[[str], None],
+) -> list[Envelope[Any]]:
+    key = lookup_key(event)
+    looked_up = await repo.orders_for(*key) if key else []
+    orders = merge_orders(direct_orders(event), looked_up)
+    if not orders:
+        unattributed(event.type)
+        if key:
+            await repo.park(*key, topic_name(event), event.model_dump(mode="json"), now)
+        return []
+    await repo.remember_actor(event.actor)
+    summary = summarize(event)
+    for order_id in orders:
+        await _append(repo, order_id, event, summary, now)
+    refs = refs_to_remember(event, orders)
+    await repo.remember_refs(refs)
+    released = await repo.unpark({(str(ref.kind), ref.value) for ref in refs})
+    return [TOPICS[topic].adapter.validate_python(payload) for topic, payload in released]
+
+
+async def _append(
+    repo: JournalRepository,
+    order_id: UUID,
+    event: Envelope[Any],
+    summary: Summary,
+    now: datetime,
+) -> None:
+    journal = await repo.lock_journal(order_id)
+    entry = seal(
+        system_entry(order_id, journal.last_seq + 1, event, summary, now), journal.last_hash
+    )
+    await repo.append(entry)
+    header = headers.apply(journal.header, event) if headers.changes_header(event) else None
+    await repo.save_head(order_id, entry.seq, entry.hash, header)
+
+
+def topic_name(event: Envelope[Any]) -> str:
+    """The topic an event travels on (its type and version are defined on exactly one)."""
+    return next(name for name, topic in TOPICS.items() if topic.knows(event.type, event.version))
+
+
+async def add_staff_entry(
+    work: UnitOfWork, *, order_id: UUID, note: StaffNote, staff: Principal, now: datetime
+) -> StoredEntry:
+    """A user entry from the "+" action, chained like any other; nothing is ever edited."""
+    repo = JournalRepository(work.session)
+    if await repo.journal(order_id) is None:
+        raise JournalNotFound(f"No journal for order {order_id}")
+    actor = Actor(kind=ActorKind.STAFF, id=staff.id, name=staff.name)
+    await repo.remember_actor(actor)
+    journal = await repo.lock_journal(order_id)
+    entry = seal(staff_entry(order_id, journal.last_seq + 1, note, actor, now), journal.last_hash)
+    await repo.append(entry)
+    await repo.save_head(order_id, entry.seq, entry.hash, None)
+    return StoredEntry(entry, staff.name)
+
+
+async def readable_journal(work: UnitOfWork, *, order_id: UUID, viewer: Principal) -> OrderJournal:
+    """The order's journal if the viewer may read it: staff any, a customer their own (known
+    from ``order.placed``); otherwise ``JournalNotFound`` (a 404, so ids leak nothing)."""
+    journal = await JournalRepository(work.session).journal(order_id)
+    if journal is None or not (viewer.is_staff or journal.header.customer_id == viewer.id):
+        raise JournalNotFound(f"No journal for order {order_id}")
+    return journal
+
+
+@dataclass(frozen=True)
+class JournalPage:
+    journal: OrderJournal
+    entries: list[StoredEntry]
+    more: bool
+
+
+async def read_page(
+    work: UnitOfWork, *, order_id: UUID, viewer: Principal, wanted: EntryFilter, limit: int
+) -> JournalPage:
+    """The header and one keyset page of entries the viewer may read."""
+    journal = await readable_journal(work, order_id=order_id, viewer=viewer)
+    wanted = _for_viewer(wanted, viewer)
+    found = await JournalRepository(work.session).entries(order_id, wanted, limit + 1)
+    return JournalPage(journal, found[:limit], len(found) > limit)
+
+
+async def read_all(
+    work: UnitOfWork, *, order_id: UUID, viewer: Principal, wanted: EntryFilter
+) -> list[StoredEntry]:
+    """Every entry the viewer may read (the export), oldest first."""
+    await readable_journal(work, order_id=order_id, viewer=viewer)
+    wanted = _for_viewer(wanted, viewer)
+    return await JournalRepository(work.session).entries(order_id, wanted, limit=None)
+
+
+def _for_viewer(wanted: EntryFilter, viewer: Principal) -> EntryFilter:
+    return replace(wanted, customer_view=not viewer.is_staff)
+
+
+async def verify_order(work: UnitOfWork, *, order_id: UUID) -> Verification:
+    """Recompute one order's chain against its head."""
+    repo = JournalRepository(work.session)
+    journal = await repo.journal(order_id, hold=True)
+    if journal is None:
+        raise JournalNotFound(f"No journal for order {order_id}")
+    chain = [stored.entry for stored in await repo.chain(order_id)]
+    return verify_chain(order_id, chain, journal.last_seq, journal.last_hash)
+
+
+async def order_ids(work: UnitOfWork) -> list[UUID]:
+    """Every order that has a journal."""
+    return await JournalRepository(work.session).order_ids()
