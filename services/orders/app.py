@@ -2,26 +2,66 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
 from prometheus_client import CollectorRegistry
 
 from contracts import ORDERS
 from services.kit.clock import Clock
+from services.kit.problems import FieldError, problem_response, problem_type
 from services.kit.runtime import Runtime
 from services.kit.service import service_app
+from services.orders import api, api_catalogue, consumers, jobs
+from services.orders.catalogue import InvalidField
+from services.orders.domain import OrderNotFound
 from services.orders.settings import OrdersSettings
+from services.orders.transitions import NotAllowedForRole, OrderConflict
 
 TITLE = "Orders"
 DESCRIPTION = "The order lifecycle, the customer's order list and the actions on an order."
+
+#: Named errors of the domain and their HTTP status (problem+json; the detail is the message).
+DOMAIN_ERRORS: dict[type[Exception], int] = {
+    OrderNotFound: 404,
+    OrderConflict: 409,  # TransitionNotAllowed names the status and the action
+    NotAllowedForRole: 403,
+}
 
 
 def create_runtime(
     settings: OrdersSettings, registry: CollectorRegistry, clock: Clock | None = None
 ) -> Runtime:
-    return Runtime(settings, publishes_on=ORDERS, registry=registry, clock=clock)
+    """Database, broker, consumers, relay and jobs of the orders service."""
+    runtime = Runtime(settings, publishes_on=ORDERS, registry=registry, clock=clock)
+    consumers.subscribe(runtime)
+    jobs.register(runtime)
+    return runtime
 
 
 def create_app(settings: OrdersSettings, clock: Clock | None = None) -> FastAPI:
     registry = CollectorRegistry()
     runtime = create_runtime(settings, registry, clock)
-    return service_app(runtime, title=TITLE, description=DESCRIPTION, registry=registry)
+    app = service_app(
+        runtime,
+        title=TITLE,
+        description=DESCRIPTION,
+        routers=[api.router, api_catalogue.router],
+        domain_errors=DOMAIN_ERRORS,
+        registry=registry,
+    )
+    app.add_exception_handler(InvalidField, _invalid_field)
+    return app
+
+
+async def _invalid_field(request: Request, exc: Exception) -> Response:
+    """A field the rules refuse (unknown plan, period the plan does not allow): 422 naming it,
+    in the same shape as a request validation failure."""
+    assert isinstance(exc, InvalidField)
+    return problem_response(
+        422,
+        "Request validation failed",
+        str(exc),
+        type=problem_type("ValidationFailed"),
+        instance=request.url.path,
+        errors=[FieldError(field=f"body.{exc.field}", message=exc.message)],
+    )

@@ -1,0 +1,161 @@
+"""Use cases driven by other services' events: billing, provisioning and the abuse desk.
+
+The consumer's inbox already drops a redelivered event. Beyond that, events are facts about
+other systems and may come late, twice (with new ids) or out of order, so:
+
+- an event about an order we do not know is logged and skipped (orders owns orders: nothing
+  to create from it);
+- a change the order's state refuses (``OrderConflict``: e.g. a payment for an order already
+  accepted) is logged and skipped, leaving the order as it is;
+- the invoices billing mentions are remembered per order, so a paid invoice is applied once and
+  dunning of an invoice already paid or voided is ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import contracts as c
+from contracts.billing import InvoicePaidData
+from contracts.envelope import ActorKind, Envelope
+from services.kit.db import UnitOfWork
+from services.orders import repository
+from services.orders.domain import By, Order
+from services.orders.events import Event
+from services.orders.handlers import publish
+from services.orders.outgoing import Context
+from services.orders.transitions import OrderConflict
+
+log = logging.getLogger(__name__)
+
+Change = Callable[[Order], list[Event]]
+
+
+async def invoice_issued(work: UnitOfWork, event: c.InvoiceIssued, now: datetime) -> None:
+    """Count the invoice for each of its orders (the list's "Invoices (n)")."""
+    for order in await _orders(work, event.data.concerned_order_ids, event):
+        await repository.note_invoice(work.session, order.id, event.data.invoice_id)
+
+
+async def invoice_paid(work: UnitOfWork, event: c.InvoicePaid, now: datetime) -> None:
+    """Lift its non-payment suspension, then accept (initial) or extend (renewal) each order."""
+    data = event.data
+    ctx = _context(event, now)
+    periods = {line.order_id: line.period_months for line in data.lines}
+    for order in await _orders(work, list(periods), event):
+        earlier = await repository.invoice_state(work.session, order.id, data.invoice_id)
+        await repository.set_invoice_state(work.session, order.id, data.invoice_id, "paid")
+        if earlier == "paid":
+            continue  # the same payment told twice
+        changes = _payment_changes(order, data, periods[order.id], ctx)
+        await _apply(work, ctx, order, event, *changes)
+
+
+def _payment_changes(
+    order: Order, data: InvoicePaidData, months: int, ctx: Context
+) -> list[Change]:
+    changes: list[Change] = []
+    if data.invoice_id in order.unpaid_invoices:
+        changes.append(lambda o: o.settle(data.invoice_id))
+    if data.kind is c.InvoiceKind.INITIAL:
+        changes.append(lambda o: o.accept(data.invoice_id, ctx.now))
+    else:
+        changes.append(lambda o: o.extend(data.renewal_id, data.invoice_id, months))
+    return changes
+
+
+async def invoice_overdue(work: UnitOfWork, event: c.InvoiceOverdue, now: datetime) -> None:
+    """Dunning: suspend for non-payment, or cancel once the grace period is over."""
+    data = event.data
+    ctx = _context(event, now)
+    for order in await _orders(work, data.order_ids, event):
+        state = await repository.invoice_state(work.session, order.id, data.invoice_id)
+        await repository.note_invoice(work.session, order.id, data.invoice_id)
+        if state in ("paid", "voided"):
+            log.info("ignoring %s stage %s: invoice already %s", event.type, data.stage, state)
+            continue
+        if data.stage is c.OverdueStage.SUSPEND:
+            await _apply(
+                work, ctx, order, event, lambda o: o.suspend_for_non_payment(data.invoice_id)
+            )
+        elif data.stage is c.OverdueStage.TERMINATE:
+            await _apply(work, ctx, order, event, lambda o: o.terminate(ctx.now, data.invoice_id))
+
+
+async def invoice_voided(work: UnitOfWork, event: c.InvoiceVoided, now: datetime) -> None:
+    """A voided invoice is no longer owed: it no longer suspends its orders."""
+    data = event.data
+    ctx = _context(event, now)
+    for order in await _orders(work, data.order_ids, event):
+        await repository.set_invoice_state(work.session, order.id, data.invoice_id, "voided")
+        if data.invoice_id in order.unpaid_invoices:
+            await _apply(work, ctx, order, event, lambda o: o.settle(data.invoice_id))
+
+
+async def service_delivered(work: UnitOfWork, event: c.ServiceDelivered, now: datetime) -> None:
+    data = event.data
+    ctx = _context(event, now)
+    for order in await _orders(work, [event.order_id], event):
+        change: Change = lambda o: o.complete(  # noqa: E731
+            ctx.by,
+            ctx.now,
+            contract=data.contract,
+            starts_on=data.starts_on,
+            main_ip=str(data.main_ip),
+        )
+        await _apply(work, ctx, order, event, change)
+
+
+async def violation_confirmed(work: UnitOfWork, event: c.ViolationConfirmed, now: datetime) -> None:
+    data = event.data
+    ctx = _context(event, now)
+    for order in await _orders(work, [event.order_id], event):
+        change: Change = lambda o: o.suspend_for_violation(ctx.by, data.case_id, data.reason)  # noqa: E731
+        await _apply(work, ctx, order, event, change)
+
+
+async def violation_lifted(work: UnitOfWork, event: c.ViolationLifted, now: datetime) -> None:
+    data = event.data
+    ctx = _context(event, now)
+    for order in await _orders(work, [event.order_id], event):
+        change: Change = lambda o: o.lift_violation(ctx.by, data.case_id, data.note)  # noqa: E731
+        await _apply(work, ctx, order, event, change)
+
+
+# --- the common path --------------------------------------------------------------------------
+
+
+def _context(event: Envelope[Any], now: datetime) -> Context:
+    """Changes caused by another service's event: the system acts, on behalf of that service."""
+    return Context(
+        by=By(ActorKind.SYSTEM, event.producer, event.producer),
+        now=now,
+        correlation_id=event.correlation_id,
+        causation_id=event.event_id,
+    )
+
+
+async def _orders(work: UnitOfWork, order_ids: Sequence[UUID], event: Envelope[Any]) -> list[Order]:
+    found = await repository.lock_orders(work.session, order_ids)
+    missing = set(order_ids) - {order.id for order in found}
+    if missing:
+        log.info("%s %s names unknown orders %s: skipped", event.type, event.event_id, missing)
+    return found
+
+
+async def _apply(
+    work: UnitOfWork, ctx: Context, order: Order, event: Envelope[Any], *changes: Change
+) -> None:
+    """Apply each change the order's state allows; a refused one is logged and skipped."""
+    for change in changes:
+        try:
+            emitted = change(order)
+        except OrderConflict as refused:
+            log.info("%s %s not applied to %s: %s", event.type, event.event_id, order.id, refused)
+            continue
+        await repository.save_order(work.session, order)
+        publish(work, ctx, order, emitted)
