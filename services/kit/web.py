@@ -95,7 +95,10 @@ class CorrelationIdMiddleware:
         method, path, route = scope["method"], scope["path"], _route_template(scope)
         if self.metrics is not None:
             self.metrics.observe(method, route, status, seconds)
-        log = _log.debug if path in _OPS_PATHS else _log.info
+        # Reads that succeed are the bulk of the traffic and change nothing: debug detail.
+        # Every change and every failure is logged at info.
+        quiet = path in _OPS_PATHS or (method in ("GET", "HEAD") and status < 400)
+        log = _log.debug if quiet else _log.info
         log(
             "http_request",
             method=method,

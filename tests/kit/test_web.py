@@ -44,6 +44,10 @@ def make_app(checks: Mapping[str, Check]) -> FastAPI:
             "logged": current_correlation_id(),
         }
 
+    @items.post("/{item_id}")
+    async def change_item(item_id: str) -> dict[str, str]:
+        return {"item_id": item_id}
+
     @items.get("/{item_id}/broken")
     async def broken(item_id: str) -> None:
         raise RuntimeError("bug")
@@ -171,17 +175,20 @@ async def test_logs_are_json_lines_with_service_and_correlation(
     given = str(uuid.uuid4())
 
     await client.get("/v1/items/a", headers={"X-Correlation-ID": given})
+    await client.post("/v1/items/a", headers={"X-Correlation-ID": given})
     with bind_correlation(given, order_id="o-1"):
         logging.getLogger("aiokafka").warning("library says %s", "hello")
 
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
-    access = next(line for line in lines if line["event"] == "http_request")
+    access_lines = [line for line in lines if line["event"] == "http_request"]
+    assert len(access_lines) == 1, "a successful read is debug detail; a change is logged"
+    access = access_lines[0]
     assert access["service"] == "orders"
     assert access["correlation_id"] == given
     assert access["level"] == "info"
     assert access["timestamp"].endswith("Z")
     assert (access["method"], access["route"], access["status"]) == (
-        "GET",
+        "POST",
         "/v1/items/{item_id}",
         200,
     )
