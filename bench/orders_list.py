@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from services.kit.logs import configure_logging
 from services.kit.runtime import asyncpg_dsn
 from tests.apps import bearer, running_service
 from tests.orders.support import fill_sql
@@ -145,6 +146,7 @@ def summary(name: str, timings: list[float]) -> tuple[float, str]:
 
 
 async def run(rows: int, requests: int) -> None:
+    configure_logging("orders", json=True)  # as the service process runs: JSON, level info
     with servers() as stack:
         async with running_service("orders", stack, prefix=f"b{uuid.uuid4().hex[:8]}.") as svc:
             dsn = asyncpg_dsn(svc.database_url)
