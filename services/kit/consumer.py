@@ -4,8 +4,10 @@
   the contracts do not define, goes to ``<topic>.dlq`` with its original bytes and the error
   in headers (``x-dlq-kind``: invalid, unknown_type or handler), and the consumer goes on.
 - A known type this consumer has no handler for is skipped and counted.
-- The handler runs in one unit of work together with an inbox row ``(consumer, event_id)``:
-  a duplicate delivery finds the row and changes nothing.
+- Records come in batches; a batch is applied in one transaction (one commit, not one per
+  record), each record in a savepoint of its own together with its inbox row
+  ``(consumer, event_id)``: a duplicate delivery finds the row and changes nothing, and a
+  record that fails rolls back alone, with the events it queued.
 - A transient fault (database or broker unreachable, serialisation conflict) is retried with
   backoff for as long as it lasts, never skipped. Any other error is retried a few times and
   then dead-lettered with the error, so one poison message cannot stop the partition.
@@ -103,58 +105,63 @@ class EventConsumer:
         self.metrics = metrics
         self.retry = retry or RetryPolicy()
 
-    async def handle(self, raw: bytes, record: Any) -> str:
-        """Apply one message; returns the outcome (applied, duplicate, skipped, dead_lettered)."""
-        outcome = await self._handle(raw, record)
-        self.metrics.messages.labels(self.name, self.topic_name, outcome).inc()
-        return outcome
+    async def apply(self, work: UnitOfWork, record: Any) -> DeadLetter | None:
+        """Apply one record inside the batch's unit of work, in a savepoint of its own; returns
+        the dead letter to publish when the record cannot be applied.
 
-    async def _handle(self, raw: bytes, record: Any) -> str:
+        A transient fault propagates: the whole batch is rolled back and tried again."""
+        raw: bytes = record.value or b""
         try:
             event = self.topic.parse(raw)
         except ValidationError as error:
             # A type the contracts do not define is dead-lettered too, not dropped: once the
             # contracts know it, replaying the DLQ applies it.
             kind = "unknown_type" if self.topic.unknown_tag(error) else "invalid"
-            await self.dead_letter(raw, record, kind, _describe(error))
-            return "dead_lettered"
+            return self._count(DeadLetter(self, raw, record, kind, _describe(error)))
         handler = self.handlers.get(type(event))
         if handler is None:
-            return "skipped"
-        return await self._apply_with_retries(event, handler, raw, record)
-
-    async def _apply_with_retries(
-        self, event: Envelope[Any], handler: Handler, raw: bytes, record: Any
-    ) -> str:
+            self._outcome("skipped")
+            return None
         failures = 0
-        attempt = 0
         while True:
-            attempt += 1
             try:
-                return await self._apply(event, handler)
+                self._outcome(await self._apply_once(work, event, handler))
+                return None
             except Exception as error:
-                if not is_transient(error):
-                    failures += 1
-                    if failures >= self.retry.attempts_before_dlq:
-                        log.exception("handler failed for %s, dead-lettering", event.event_id)
-                        await self.dead_letter(raw, record, "handler", repr(error))
-                        return "dead_lettered"
-                delay = self.retry.delay(attempt)
+                if is_transient(error):
+                    raise
+                failures += 1
+                if failures >= self.retry.attempts_before_dlq:
+                    log.exception("handler failed for %s, dead-lettering", event.event_id)
+                    return self._count(DeadLetter(self, raw, record, "handler", repr(error)))
+                delay = self.retry.delay(failures)
                 log.warning("retrying %s in %.1fs after %r", event.event_id, delay, error)
                 await asyncio.sleep(delay)
 
-    async def _apply(self, event: Envelope[Any], handler: Handler) -> str:
-        async with self.database.unit_of_work() as work:
-            first_time = await work.session.scalar(
-                insert(inbox)
-                .values(consumer=self.name, event_id=event.event_id, event_type=event.type)
-                .on_conflict_do_nothing()
-                .returning(inbox.c.event_id)
-            )
-            if first_time is None:
-                return "duplicate"
-            await handler(work, event)
+    async def _apply_once(self, work: UnitOfWork, event: Envelope[Any], handler: Handler) -> str:
+        queued = len(work.events)
+        try:
+            async with work.session.begin_nested():
+                first_time = await work.session.scalar(
+                    insert(inbox)
+                    .values(consumer=self.name, event_id=event.event_id, event_type=event.type)
+                    .on_conflict_do_nothing()
+                    .returning(inbox.c.event_id)
+                )
+                if first_time is None:
+                    return "duplicate"
+                await handler(work, event)
+        except BaseException:
+            del work.events[queued:]  # the events of a rolled-back record never leave
+            raise
         return "applied"
+
+    def _outcome(self, outcome: str) -> None:
+        self.metrics.messages.labels(self.name, self.topic_name, outcome).inc()
+
+    def _count(self, letter: DeadLetter) -> DeadLetter:
+        self._outcome("dead_lettered")
+        return letter
 
     async def dead_letter(self, raw: bytes, record: Any, kind: str, error: str) -> None:
         """Publish the original bytes to the topic's DLQ with the error; awaits the broker's ack."""
@@ -175,6 +182,52 @@ class EventConsumer:
         log.warning("dead-lettered a message of %s: %s", self.topic_name, error[:300])
 
 
+@dataclass(frozen=True)
+class DeadLetter:
+    """A record that cannot be applied, on its way to its topic's DLQ."""
+
+    consumer: EventConsumer
+    raw: bytes
+    record: Any
+    kind: str
+    error: str
+
+    async def send(self) -> None:
+        await self.consumer.dead_letter(self.raw, self.record, self.kind, self.error)
+
+
+async def apply_batch(
+    database: Database,
+    by_topic: Mapping[str, EventConsumer],
+    records: Sequence[Any],
+    retry: RetryPolicy,
+) -> None:
+    """Apply a batch of records in one transaction, each record in a savepoint; then publish
+    the batch's dead letters. A transient fault rolls the batch back and retries it with
+    backoff for as long as the fault lasts: nothing is skipped."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            async with database.unit_of_work() as work:
+                letters = [
+                    letter
+                    for record in records
+                    if (letter := await by_topic[record.topic].apply(work, record))
+                ]
+            break
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            delay = retry.delay(attempt)
+            log.warning(
+                "batch of %d rolled back, retrying in %.1fs: %r", len(records), delay, error
+            )
+            await asyncio.sleep(delay)
+    for letter in letters:
+        await letter.send()
+
+
 def _describe(error: ValidationError) -> str:
     return "; ".join(
         f"{'.'.join(str(part) for part in item['loc']) or '(message)'}: {item['msg']}"
@@ -189,15 +242,16 @@ def subscribe(
 
     One member per service process, not one per topic: each member that joins a group makes
     the others rebalance, and a service reading seven topics would wait through seven of them.
-    Batches of up to ``BATCH`` records; each record goes to its topic's consumer in partition
-    order, each in its own transaction; the batch's offsets are committed after the last one
-    is in the database. A crash in between redelivers the batch; the inbox skips what was
-    applied already."""
+    Batches of up to ``BATCH`` records, applied in partition order in one transaction (see
+    :func:`apply_batch`); the batch's offsets are committed after that transaction and the
+    dead letters. A crash in between redelivers the batch; the inbox skips what was applied
+    already."""
     by_topic = {consumer.topic_name: consumer for consumer in consumers}
+    database = consumers[0].database
+    retry = consumers[0].retry
 
     async def consume(message: KafkaMessage) -> None:
-        for record in message.raw_message:
-            await by_topic[record.topic].handle(record.value or b"", record)
+        await apply_batch(database, by_topic, message.raw_message, retry)
         await message.ack()
 
     consume.__name__ = title.replace(":", "_").replace(".", "_").replace("-", "_")

@@ -182,8 +182,11 @@ class OutboxRelay:
             listener.cancel()
 
     async def _sleep_until_woken(self) -> None:
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+        # that arrives as the wake-up completes, and the relay would never stop.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self.poll_interval.total_seconds())
+            async with asyncio.timeout(self.poll_interval.total_seconds()):
+                await self._wake.wait()
 
     async def _listen(self) -> None:
         """Hold a LISTEN connection; on loss, reconnect while polling carries on."""

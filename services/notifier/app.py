@@ -9,19 +9,51 @@ from contracts import NOTIFIER
 from services.kit.clock import Clock
 from services.kit.runtime import Runtime
 from services.kit.service import service_app
+from services.notifier.api import router
+from services.notifier.consumers import subscribe
+from services.notifier.domain import (
+    BannerNotDismissible,
+    BannerNotFound,
+    OrderNotFound,
+    TicketNotFound,
+)
+from services.notifier.jobs import add_jobs
+from services.notifier.notices import Context
+from services.notifier.render import Renderer
 from services.notifier.settings import NotifierSettings
 
 TITLE = "Notifier"
 DESCRIPTION = "Renewal reminders, critical notices as banners and email, and support tickets."
 
+DOMAIN_ERRORS: dict[type[Exception], int] = {
+    OrderNotFound: 404,
+    TicketNotFound: 404,
+    BannerNotFound: 404,
+    BannerNotDismissible: 409,
+}
+
 
 def create_runtime(
     settings: NotifierSettings, registry: CollectorRegistry, clock: Clock | None = None
-) -> Runtime:
-    return Runtime(settings, publishes_on=NOTIFIER, registry=registry, clock=clock)
+) -> tuple[Runtime, Context]:
+    """The runtime with the notifier's consumers and jobs, and the context its use cases use."""
+    runtime = Runtime(settings, publishes_on=NOTIFIER, registry=registry, clock=clock)
+    ctx = Context(renderer=Renderer(settings.panel_url), clock=runtime.clock)
+    subscribe(runtime, ctx)
+    add_jobs(runtime, ctx, settings)
+    return runtime, ctx
 
 
 def create_app(settings: NotifierSettings, clock: Clock | None = None) -> FastAPI:
     registry = CollectorRegistry()
-    runtime = create_runtime(settings, registry, clock)
-    return service_app(runtime, title=TITLE, description=DESCRIPTION, registry=registry)
+    runtime, ctx = create_runtime(settings, registry, clock)
+    app = service_app(
+        runtime,
+        title=TITLE,
+        description=DESCRIPTION,
+        routers=[router],
+        domain_errors=DOMAIN_ERRORS,
+        registry=registry,
+    )
+    app.state.notifier = ctx
+    return app

@@ -1,0 +1,36 @@
+"""Use cases on a customer's banners: list the active ones of a placement, dismiss one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from services.kit.db import UnitOfWork
+from services.notifier import domain, repository
+from services.notifier.domain import BannerNotFound, Placement, Severity
+
+
+async def active(
+    work: UnitOfWork,
+    *,
+    customer_id: str,
+    placement: Placement,
+    after: repository.Cursor | None,
+    limit: int,
+) -> Sequence[Any]:
+    """The customer's banners shown at ``placement`` (those placed on both included)."""
+    placements = [p.value for p in domain.placements_showing(placement)]
+    return await repository.active_banners(
+        work.session, customer_id, placements, after=after, limit=limit
+    )
+
+
+async def dismiss(work: UnitOfWork, banner_id: UUID, *, customer_id: str, now: datetime) -> None:
+    """Hide a non-critical banner of the customer's (critical ones stay until resolved)."""
+    banner = await repository.get_banner(work.session, banner_id, customer_id)
+    if banner is None:
+        raise BannerNotFound(f"No banner {banner_id}")
+    domain.ensure_dismissible(Severity(banner.severity))
+    await repository.dismiss_banner(work.session, banner_id, now)

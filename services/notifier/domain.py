@@ -1,0 +1,261 @@
+"""The notifier's rules: which notice a fact produces, when renewal reminders are due, which
+banners a customer may dismiss, which language a customer is written to in, and how often a
+mail is tried again.
+
+A notice is one thing the customer is told: a banner and/or an email, identified by a unique
+``key`` (a redelivered fact or a repeated job pass finds the key taken and does nothing) and
+tied to a ``cause`` (the condition it is about; when the condition ends, every banner with
+that cause resolves)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+from uuid import UUID
+
+#: The languages our templates are written in; anything else falls back to English.
+LOCALES = ("en", "de", "pl")
+FALLBACK_LOCALE = "en"
+
+
+class Severity(StrEnum):
+    """How serious a notice is; a critical banner cannot be dismissed."""
+
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class Placement(StrEnum):
+    """Where in the customer panel a banner is shown."""
+
+    ORDERS_TAB = "orders_tab"
+    DASHBOARD = "dashboard"
+    BOTH = "both"
+
+
+class NoticeKind(StrEnum):
+    """What a notice is about; names the email template and the banner text."""
+
+    RENEWAL_REMINDER = "renewal_reminder"
+    ACCEPTANCE = "acceptance"
+    SUSPENSION_NON_PAYMENT = "suspension_non_payment"
+    SUSPENSION_VIOLATION = "suspension_violation"
+    CANCELLATION = "cancellation"
+    INVOICE_OVERDUE = "invoice_overdue"
+    INCIDENT = "incident"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One thing to tell a customer about an order: a banner, an email, or both."""
+
+    kind: NoticeKind
+    key: str
+    """Unique per notice: the same fact or job pass never produces a second one."""
+    cause: str
+    """The condition the notice is about; its banners resolve when the condition ends."""
+    severity: Severity
+    placement: Placement
+    link: str
+    """Where in the panel the banner leads (a path)."""
+    banner: bool = True
+    email: bool = True
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+class OrderNotFound(Exception):
+    """No such order, or not the caller's."""
+
+
+class TicketNotFound(Exception):
+    """No such ticket, or not the caller's."""
+
+
+class BannerNotFound(Exception):
+    """No such banner, or not the caller's."""
+
+
+class BannerNotDismissible(Exception):
+    """A critical banner stays until its cause ends."""
+
+
+# --- causes -----------------------------------------------------------------------------------
+
+
+def acceptance_cause(order_id: UUID) -> str:
+    return f"accepted:{order_id}"
+
+
+def suspension_cause(order_id: UUID) -> str:
+    return f"suspension:{order_id}"
+
+
+def renewal_cause(order_id: UUID) -> str:
+    return f"renewal:{order_id}"
+
+
+def invoice_cause(invoice_id: UUID) -> str:
+    return f"invoice:{invoice_id}"
+
+
+def incident_cause(incident_id: str) -> str:
+    return f"incident:{incident_id}"
+
+
+def order_link(order_id: UUID) -> str:
+    return f"/orders/{order_id}"
+
+
+# --- which notice a fact produces -------------------------------------------------------------
+
+
+def acceptance_notice(order_id: UUID, event_id: UUID) -> Notice:
+    """The order was paid and accepted: good news, shown until the service is delivered."""
+    return Notice(
+        NoticeKind.ACCEPTANCE,
+        key=f"acceptance:{event_id}",
+        cause=acceptance_cause(order_id),
+        severity=Severity.INFO,
+        placement=Placement.ORDERS_TAB,
+        link=order_link(order_id),
+    )
+
+
+def suspension_notice(order_id: UUID, event_id: UUID, *, violation: bool) -> Notice:
+    """Access is blocked: critical on every screen until the order is reactivated."""
+    kind = NoticeKind.SUSPENSION_VIOLATION if violation else NoticeKind.SUSPENSION_NON_PAYMENT
+    return Notice(
+        kind,
+        key=f"suspension:{event_id}",
+        cause=suspension_cause(order_id),
+        severity=Severity.CRITICAL,
+        placement=Placement.BOTH,
+        link=order_link(order_id) if violation else f"{order_link(order_id)}/invoices",
+    )
+
+
+def cancellation_notice(order_id: UUID, event_id: UUID) -> Notice:
+    """The order ended. A warning, not critical: the cause never ends, so the customer must be
+    able to dismiss it."""
+    return Notice(
+        NoticeKind.CANCELLATION,
+        key=f"cancellation:{event_id}",
+        cause=f"cancelled:{order_id}",
+        severity=Severity.WARNING,
+        placement=Placement.ORDERS_TAB,
+        link=order_link(order_id),
+    )
+
+
+def overdue_notice(
+    order_id: UUID, invoice_id: UUID, event_id: UUID, *, stage: str
+) -> Notice | None:
+    """An unpaid invoice. Only the first stage is told here: the later stages become
+    ``order.suspended`` and ``order.cancelled``, which have notices of their own."""
+    if stage != "overdue":
+        return None
+    return Notice(
+        NoticeKind.INVOICE_OVERDUE,
+        key=f"overdue:{event_id}",
+        cause=invoice_cause(invoice_id),
+        severity=Severity.WARNING,
+        placement=Placement.BOTH,
+        link=f"{order_link(order_id)}/invoices",
+    )
+
+
+def incident_notice(order_id: UUID, incident_id: str, *, severity: str) -> Notice:
+    """A server incident: critical unless monitoring calls it minor; until it is resolved."""
+    return Notice(
+        NoticeKind.INCIDENT,
+        key=f"incident:{incident_id}:{order_id}",
+        cause=incident_cause(incident_id),
+        severity=Severity.WARNING if severity == "minor" else Severity.CRITICAL,
+        placement=Placement.BOTH,
+        link=order_link(order_id),
+    )
+
+
+def reminder_notice(order_id: UUID, paid_until: date, offset_days: int) -> Notice:
+    """A renewal reminder, once per order, paid period and offset; warns in the last days."""
+    return Notice(
+        NoticeKind.RENEWAL_REMINDER,
+        key=f"reminder:{order_id}:{paid_until.isoformat()}:{offset_days}",
+        cause=renewal_cause(order_id),
+        severity=Severity.WARNING if offset_days <= 3 else Severity.INFO,
+        placement=Placement.ORDERS_TAB if offset_days > 3 else Placement.BOTH,
+        link=f"{order_link(order_id)}/renew",
+    )
+
+
+# --- reminders --------------------------------------------------------------------------------
+
+
+def days_left(paid_until: date, today: date) -> int:
+    """Whole days from today to the last paid day (0 on the last paid day)."""
+    return (paid_until - today).days
+
+
+def due_reminder(paid_until: date, today: date, offsets: tuple[int, ...]) -> int | None:
+    """The reminder offset due today: the nearest offset not below the days left.
+
+    A pass that missed days (a stopped service) sends the one reminder that fits now, not
+    every offset it passed; a period already over gets none."""
+    left = days_left(paid_until, today)
+    if left < 0:
+        return None
+    fitting = [offset for offset in offsets if offset >= left]
+    return min(fitting) if fitting else None
+
+
+def reminder_window(today: date, offsets: tuple[int, ...]) -> tuple[date, date]:
+    """The paid-until dates that may have a reminder due today (inclusive)."""
+    return today, today + timedelta(days=max(offsets, default=0))
+
+
+# --- banners ----------------------------------------------------------------------------------
+
+
+def ensure_dismissible(severity: Severity) -> None:
+    """Refuse to dismiss a critical banner: it goes away when its cause ends."""
+    if severity is Severity.CRITICAL:
+        raise BannerNotDismissible(
+            "A critical banner cannot be dismissed; it goes away when its cause is resolved"
+        )
+
+
+def placements_showing(placement: Placement) -> tuple[Placement, Placement]:
+    """The stored placements a banner list for ``placement`` shows."""
+    return placement, Placement.BOTH
+
+
+# --- language ---------------------------------------------------------------------------------
+
+
+def pick_locale(locale: str | None) -> str:
+    """The template language for a customer locale (``de-AT`` → ``de``); English otherwise."""
+    language = (locale or "").split("-")[0].split("_")[0].lower()
+    return language if language in LOCALES else FALLBACK_LOCALE
+
+
+# --- mail retries -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how soon a failed mail is tried again."""
+
+    max_attempts: int
+    first_delay: timedelta
+    max_delay: timedelta
+
+    def next_delay(self, attempts: int) -> timedelta | None:
+        """The wait after ``attempts`` failed tries; ``None`` when it is time to give up."""
+        if attempts >= self.max_attempts:
+            return None
+        delay: timedelta = self.first_delay * 2 ** (attempts - 1)
+        return min(delay, self.max_delay)

@@ -1,0 +1,233 @@
+"""Use cases driven by events: keep the order projection, tell the customer what happened,
+resolve banners whose cause ended. Each takes the consumer's unit of work and never commits.
+
+An event about an order the projection does not know yet (its ``order.placed`` is late, e.g.
+billing's topic was read first) is parked in ``parked_events`` and replayed, in arrival order,
+right after that ``order.placed`` is applied; a job sends events parked for longer than
+``parked_max_age`` to the DLQ of their topic."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from contracts import (
+    TOPICS,
+    IncidentOpened,
+    IncidentResolved,
+    InvoiceOverdue,
+    InvoicePaid,
+    InvoiceVoided,
+    OrderAccepted,
+    OrderCancelled,
+    OrderCompleted,
+    OrderHeld,
+    OrderPlaced,
+    OrderReactivated,
+    OrderReleased,
+    OrderRenewed,
+    OrderSuspended,
+    SuspensionCause,
+    TicketReason,
+)
+from contracts.envelope import Envelope
+from services.kit.db import UnitOfWork
+from services.notifier import domain, repository
+from services.notifier.domain import NoticeKind
+from services.notifier.notices import Context, tell
+from services.notifier.tickets import Author, open_ticket
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[UnitOfWork, Any, Context], Awaitable[None]]
+
+#: The topic each event model travels on, to park and replay it.
+TOPIC_OF = {model: topic for topic in TOPICS.values() for model in topic.models.values()}
+
+
+async def known_order(work: UnitOfWork, ctx: Context, event: Envelope[Any]) -> Any:
+    """The event's order, locked; ``None`` after parking the event when it is not known yet."""
+    assert event.order_id is not None
+    order = await repository.get_order(work.session, event.order_id, lock=True)
+    if order is None:
+        await repository.park(
+            work.session,
+            order_id=event.order_id,
+            topic=TOPIC_OF[type(event)].name,
+            payload=event.model_dump_json().encode(),
+            now=ctx.clock.now(),
+        )
+    return order
+
+
+async def order_placed(work: UnitOfWork, event: OrderPlaced, ctx: Context) -> None:
+    customer = event.data.customer
+    await repository.add_order(
+        work.session,
+        order_id=event.order_id,
+        customer_id=customer.id,
+        customer_name=customer.name,
+        email=str(customer.email),
+        locale=customer.locale,
+        service_name=event.data.service_name,
+        status="not_processed",
+    )
+    for parked in await repository.take_parked(work.session, event.order_id):
+        replayed = TOPICS[parked.topic].parse(parked.payload)
+        await HANDLERS[type(replayed)](work, replayed, ctx)
+
+
+async def order_accepted(work: UnitOfWork, event: OrderAccepted, ctx: Context) -> None:
+    """Acceptance: a mail, an info banner until delivery, and a ticket confirming it."""
+    if (order := await known_order(work, ctx, event)) is None:
+        return
+    await repository.update_order(work.session, event.order_id, status="in_progress")
+    now = ctx.clock.now()
+    notice = domain.acceptance_notice(event.order_id, event.event_id)
+    await tell(work, ctx, order, notice, now=now)
+    texts = {"locale": order.locale, "service": order.service_name}
+    await open_ticket(
+        work,
+        customer_id=order.customer_id,
+        order_id=event.order_id,
+        subject=ctx.renderer.block(NoticeKind.ACCEPTANCE, "ticket_subject", **texts),
+        message=ctx.renderer.block(NoticeKind.ACCEPTANCE, "ticket_body", **texts),
+        reason=TicketReason.ACCEPTANCE,
+        author=Author(kind="system", id="notifier", name="Support"),
+        now=now,
+        correlation_id=event.correlation_id,
+        causation_id=event.event_id,
+    )
+
+
+async def order_completed(work: UnitOfWork, event: OrderCompleted, ctx: Context) -> None:
+    if await known_order(work, ctx, event) is None:
+        return
+    data = event.data
+    await repository.update_order(
+        work.session,
+        event.order_id,
+        status="processed",
+        paid_until=data.paid_until,
+        main_ip=str(data.main_ip),
+    )
+    await repository.resolve_banners(
+        work.session, [domain.acceptance_cause(event.order_id)], ctx.clock.now()
+    )
+
+
+async def order_suspended(work: UnitOfWork, event: OrderSuspended, ctx: Context) -> None:
+    if (order := await known_order(work, ctx, event)) is None:
+        return
+    violation = event.data.cause is SuspensionCause.VIOLATION
+    await repository.update_order(
+        work.session, event.order_id, status=f"suspended_{event.data.cause}"
+    )
+    notice = domain.suspension_notice(event.order_id, event.event_id, violation=violation)
+    await tell(work, ctx, order, notice, now=ctx.clock.now(), reason=event.data.reason)
+
+
+async def order_reactivated(work: UnitOfWork, event: OrderReactivated, ctx: Context) -> None:
+    if await known_order(work, ctx, event) is None:
+        return
+    await repository.update_order(work.session, event.order_id, status="processed")
+    causes = [domain.suspension_cause(event.order_id)]
+    if event.data.invoice_id is not None:
+        causes.append(domain.invoice_cause(event.data.invoice_id))
+    await repository.resolve_banners(work.session, causes, ctx.clock.now())
+
+
+async def order_cancelled(work: UnitOfWork, event: OrderCancelled, ctx: Context) -> None:
+    """The order ended: its other banners go, one saying it is cancelled comes."""
+    if (order := await known_order(work, ctx, event)) is None:
+        return
+    now = ctx.clock.now()
+    await repository.update_order(work.session, event.order_id, status="cancelled")
+    ended = [
+        domain.acceptance_cause(event.order_id),
+        domain.suspension_cause(event.order_id),
+        domain.renewal_cause(event.order_id),
+    ]
+    await repository.resolve_banners(work.session, ended, now)
+    notice = domain.cancellation_notice(event.order_id, event.event_id)
+    await tell(work, ctx, order, notice, now=now, reason=event.data.reason)
+
+
+async def order_renewed(work: UnitOfWork, event: OrderRenewed, ctx: Context) -> None:
+    if await known_order(work, ctx, event) is None:
+        return
+    await repository.update_order(work.session, event.order_id, paid_until=event.data.paid_until)
+    causes = [domain.renewal_cause(event.order_id), domain.invoice_cause(event.data.invoice_id)]
+    await repository.resolve_banners(work.session, causes, ctx.clock.now())
+
+
+async def order_held(work: UnitOfWork, event: OrderHeld, ctx: Context) -> None:
+    if await known_order(work, ctx, event) is not None:
+        await repository.update_order(work.session, event.order_id, status="on_hold")
+
+
+async def order_released(work: UnitOfWork, event: OrderReleased, ctx: Context) -> None:
+    if await known_order(work, ctx, event) is not None:
+        status = event.data.back_to.value
+        await repository.update_order(work.session, event.order_id, status=status)
+
+
+async def invoice_overdue(work: UnitOfWork, event: InvoiceOverdue, ctx: Context) -> None:
+    """An overdue invoice is told once, about its first order (the one it is keyed by)."""
+    data = event.data
+    notice = domain.overdue_notice(
+        event.order_id, data.invoice_id, event.event_id, stage=data.stage.value
+    )
+    if notice is None or (order := await known_order(work, ctx, event)) is None:
+        return
+    values = {"invoice_number": data.number, "due_on": data.due_on.isoformat()}
+    await tell(work, ctx, order, notice, now=ctx.clock.now(), **values)
+
+
+async def invoice_settled(
+    work: UnitOfWork, event: InvoicePaid | InvoiceVoided, ctx: Context
+) -> None:
+    """A paid or voided invoice is no longer overdue: its banners resolve."""
+    causes = [domain.invoice_cause(event.data.invoice_id)]
+    await repository.resolve_banners(work.session, causes, ctx.clock.now())
+
+
+async def incident_opened(work: UnitOfWork, event: IncidentOpened, ctx: Context) -> None:
+    """An incident names its order, or the main IP of the order(s) it hits."""
+    if event.order_id is not None:
+        order = await known_order(work, ctx, event)
+        affected = [order] if order is not None else []
+    else:
+        affected = list(await repository.orders_by_ip(work.session, str(event.data.main_ip)))
+        if not affected:
+            log.info("incident %s names no order of ours", event.data.incident_id)
+    for order in affected:
+        notice = domain.incident_notice(
+            order.order_id, event.data.incident_id, severity=event.data.severity.value
+        )
+        await tell(work, ctx, order, notice, now=ctx.clock.now(), summary=event.data.summary)
+
+
+async def incident_resolved(work: UnitOfWork, event: IncidentResolved, ctx: Context) -> None:
+    causes = [domain.incident_cause(event.data.incident_id)]
+    await repository.resolve_banners(work.session, causes, ctx.clock.now())
+
+
+#: Every event the notifier acts on, and its use case.
+HANDLERS: dict[type[Envelope[Any]], EventHandler] = {
+    OrderPlaced: order_placed,
+    OrderAccepted: order_accepted,
+    OrderCompleted: order_completed,
+    OrderSuspended: order_suspended,
+    OrderReactivated: order_reactivated,
+    OrderCancelled: order_cancelled,
+    OrderRenewed: order_renewed,
+    OrderHeld: order_held,
+    OrderReleased: order_released,
+    InvoiceOverdue: invoice_overdue,
+    InvoicePaid: invoice_settled,
+    InvoiceVoided: invoice_settled,
+    IncidentOpened: incident_opened,
+    IncidentResolved: incident_resolved,
+}

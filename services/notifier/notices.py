@@ -1,0 +1,71 @@
+"""Telling a customer something: one notice becomes a banner and a mail intent, rendered in
+the customer's language and recorded in the caller's unit of work under the notice's key."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from services.kit.clock import Clock
+from services.kit.db import UnitOfWork
+from services.notifier import repository
+from services.notifier.domain import Notice
+from services.notifier.render import Renderer
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the notifier's use cases need besides the unit of work."""
+
+    renderer: Renderer
+    clock: Clock
+
+
+async def tell(
+    work: UnitOfWork, ctx: Context, order: Any, notice: Notice, *, now: datetime, **values: Any
+) -> bool:
+    """Record the notice's banner and mail for the order's customer; ``False`` when a notice
+    with this key exists already (a repeated fact), in which case nothing changes."""
+    rendered = ctx.renderer.notice(
+        notice.kind,
+        locale=order.locale,
+        severity=notice.severity,
+        link=notice.link,
+        name=order.customer_name,
+        service=order.service_name,
+        **values,
+    )
+    told = False
+    if notice.banner:
+        told = await repository.add_banner(
+            work.session,
+            id=uuid.uuid4(),
+            key=notice.key,
+            cause=notice.cause,
+            customer_id=order.customer_id,
+            order_id=order.order_id,
+            kind=notice.kind.value,
+            severity=notice.severity.value,
+            placement=notice.placement.value,
+            text=rendered.banner,
+            link=notice.link,
+            created_at=now,
+        )
+    if notice.email:
+        told = await repository.add_mail(
+            work.session,
+            id=uuid.uuid4(),
+            key=notice.key,
+            order_id=order.order_id,
+            kind=notice.kind.value,
+            recipient=order.email,
+            subject=rendered.subject,
+            text_body=rendered.text,
+            html_body=rendered.html,
+            status="pending",
+            next_attempt_at=now,
+            created_at=now,
+        )
+    return told

@@ -1,0 +1,69 @@
+"""Print one email of each kind as customers receive it (the text part, or ``--html``).
+
+uv run python -m services.notifier.render_samples --locale de
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from services.notifier import domain
+from services.notifier.domain import Notice, NoticeKind
+from services.notifier.render import Renderer
+
+ORDER = UUID("3f8e2a6c-0d7b-4c1e-9a55-6b1f0e2d4c21")
+EVENT = UUID("00000000-0000-4000-8000-000000000001")
+
+SAMPLES: list[tuple[Notice, dict[str, Any]]] = [
+    (
+        domain.reminder_notice(ORDER, date(2025, 4, 30), 7),
+        {"days_left": 7, "paid_until": "2025-04-30"},
+    ),
+    (domain.acceptance_notice(ORDER, EVENT), {}),
+    (domain.suspension_notice(ORDER, EVENT, violation=False), {"reason": None}),
+    (
+        domain.suspension_notice(ORDER, EVENT, violation=True),
+        {"reason": "spam sent from the server"},
+    ),
+    (domain.cancellation_notice(ORDER, EVENT), {"reason": "no longer needed"}),
+    (
+        domain.overdue_notice(ORDER, EVENT, EVENT, stage="overdue"),  # type: ignore[list-item]
+        {"invoice_number": "INV-2025-0042", "due_on": "2025-02-20"},
+    ),
+    (
+        domain.incident_notice(ORDER, "inc-81", severity="major"),
+        {"summary": "Disk failure on the host; the server is being moved."},
+    ),
+]
+
+
+def render(locale: str, html: bool) -> str:
+    renderer = Renderer("https://panel.hosting.example")
+    parts = []
+    for notice, values in SAMPLES:
+        mail = renderer.notice(
+            NoticeKind(notice.kind),
+            locale=locale,
+            severity=notice.severity,
+            link=notice.link,
+            name="Anna Nowak",
+            service="r1z7og44",
+            **values,
+        )
+        body = mail.html if html else mail.text
+        parts.append(
+            f"=== {notice.kind.value} ({notice.severity.value}, banner on {notice.placement.value})"
+            f"\nSubject: {mail.subject}\nBanner: {mail.banner}\n\n{body}"
+        )
+    return "\n\n".join(parts)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--locale", default="en")
+    parser.add_argument("--html", action="store_true")
+    args = parser.parse_args()
+    print(render(args.locale, args.html))

@@ -1,0 +1,189 @@
+"""Every SQL statement of the notifier: the order projection, parked events, banners, mail
+intents and reminders. Tickets have theirs in ``ticket_repository``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Row, delete, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notifier.tables import banners, mails, orders, parked_events, reminders
+
+Cursor = tuple[datetime, UUID]
+
+# --- the order projection ---------------------------------------------------------------------
+
+
+async def add_order(session: AsyncSession, **values: Any) -> None:
+    """Record a placed order; a second ``order.placed`` for it changes nothing."""
+    await session.execute(insert(orders).values(**values).on_conflict_do_nothing())
+
+
+async def get_order(
+    session: AsyncSession, order_id: UUID, *, lock: bool = False
+) -> Row[Any] | None:
+    query = select(orders).where(orders.c.order_id == order_id)
+    # Locking the order serialises two replicas applying events about the same order.
+    return (await session.execute(query.with_for_update() if lock else query)).first()
+
+
+async def update_order(session: AsyncSession, order_id: UUID, **values: Any) -> None:
+    await session.execute(update(orders).where(orders.c.order_id == order_id).values(**values))
+
+
+async def orders_by_ip(session: AsyncSession, main_ip: str) -> Sequence[Row[Any]]:
+    """The orders whose delivered server has this main IP (cancelled ones aside)."""
+    query = select(orders).where(orders.c.main_ip == main_ip, orders.c.status != "cancelled")
+    return (await session.execute(query)).all()
+
+
+async def orders_to_remind(session: AsyncSession, first: date, last: date) -> Sequence[Row[Any]]:
+    """Active orders whose paid period ends between ``first`` and ``last``."""
+    query = select(orders).where(
+        orders.c.status == "processed", orders.c.paid_until.between(first, last)
+    )
+    return (await session.execute(query.order_by(orders.c.paid_until))).all()
+
+
+# --- events parked until their order is known -------------------------------------------------
+
+
+async def park(
+    session: AsyncSession, *, order_id: UUID, topic: str, payload: bytes, now: datetime
+) -> None:
+    await session.execute(
+        insert(parked_events).values(order_id=order_id, topic=topic, payload=payload, parked_at=now)
+    )
+
+
+async def take_parked(session: AsyncSession, order_id: UUID) -> Sequence[Row[Any]]:
+    """Remove and return the order's parked events, oldest first."""
+    query = select(parked_events).where(parked_events.c.order_id == order_id)
+    rows = (await session.execute(query.order_by(parked_events.c.id).with_for_update())).all()
+    await session.execute(delete(parked_events).where(parked_events.c.order_id == order_id))
+    return rows
+
+
+async def take_expired_parked(
+    session: AsyncSession, before: datetime, limit: int
+) -> Sequence[Row[Any]]:
+    """Remove and return parked events older than ``before`` (their order never came)."""
+    query = (
+        select(parked_events)
+        .where(parked_events.c.parked_at < before)
+        .order_by(parked_events.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = (await session.execute(query)).all()
+    ids = [row.id for row in rows]
+    await session.execute(delete(parked_events).where(parked_events.c.id.in_(ids)))
+    return rows
+
+
+# --- banners ----------------------------------------------------------------------------------
+
+
+async def add_banner(session: AsyncSession, **values: Any) -> bool:
+    """Add a banner unless one with its key exists; returns whether it was added."""
+    added = await session.scalar(
+        insert(banners).values(**values).on_conflict_do_nothing().returning(banners.c.id)
+    )
+    return added is not None
+
+
+async def resolve_banners(session: AsyncSession, causes: Sequence[str], now: datetime) -> int:
+    """Resolve every active banner of these causes; returns how many."""
+    result = await session.execute(
+        update(banners)
+        .where(banners.c.cause.in_(causes), banners.c.resolved_at.is_(None))
+        .values(resolved_at=now)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def active_banners(
+    session: AsyncSession,
+    customer_id: str,
+    placements: Sequence[str],
+    *,
+    after: Cursor | None,
+    limit: int,
+) -> Sequence[Row[Any]]:
+    """A customer's banners on screen, newest first, after a keyset cursor."""
+    query = select(banners).where(
+        banners.c.customer_id == customer_id,
+        banners.c.placement.in_(placements),
+        banners.c.dismissed_at.is_(None),
+        banners.c.resolved_at.is_(None),
+    )
+    if after is not None:
+        query = query.where(tuple_(banners.c.created_at, banners.c.id) < tuple_(*after))
+    query = query.order_by(banners.c.created_at.desc(), banners.c.id.desc()).limit(limit)
+    return (await session.execute(query)).all()
+
+
+async def get_banner(session: AsyncSession, banner_id: UUID, customer_id: str) -> Row[Any] | None:
+    query = select(banners).where(banners.c.id == banner_id, banners.c.customer_id == customer_id)
+    return (await session.execute(query.with_for_update())).first()
+
+
+async def dismiss_banner(session: AsyncSession, banner_id: UUID, now: datetime) -> None:
+    await session.execute(
+        update(banners)
+        .where(banners.c.id == banner_id, banners.c.dismissed_at.is_(None))
+        .values(dismissed_at=now)
+    )
+
+
+# --- mail intents -----------------------------------------------------------------------------
+
+
+async def add_mail(session: AsyncSession, **values: Any) -> bool:
+    """Record a mail to send unless one with its key exists; returns whether it was added."""
+    added = await session.scalar(
+        insert(mails).values(**values).on_conflict_do_nothing().returning(mails.c.id)
+    )
+    return added is not None
+
+
+async def due_mails(session: AsyncSession, now: datetime, limit: int) -> Sequence[Row[Any]]:
+    """Pending mails whose next attempt is due, locked so no other sender takes them."""
+    query = (
+        select(mails)
+        .where(mails.c.status == "pending", mails.c.next_attempt_at <= now)
+        .order_by(mails.c.next_attempt_at, mails.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.execute(query)).all()
+
+
+async def update_mail(session: AsyncSession, mail_id: UUID, **values: Any) -> None:
+    await session.execute(update(mails).where(mails.c.id == mail_id).values(**values))
+
+
+async def mails_of_order(session: AsyncSession, order_id: UUID) -> Sequence[Row[Any]]:
+    query = select(mails).where(mails.c.order_id == order_id).order_by(mails.c.created_at)
+    return (await session.execute(query)).all()
+
+
+# --- reminders --------------------------------------------------------------------------------
+
+
+async def claim_reminder(
+    session: AsyncSession, *, order_id: UUID, paid_until: date, offset_days: int, now: datetime
+) -> bool:
+    """Record that this reminder is sent; ``False`` when it already was."""
+    claimed = await session.scalar(
+        insert(reminders)
+        .values(order_id=order_id, paid_until=paid_until, offset_days=offset_days, sent_at=now)
+        .on_conflict_do_nothing()
+        .returning(reminders.c.order_id)
+    )
+    return claimed is not None

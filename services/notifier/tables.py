@@ -1,0 +1,133 @@
+"""The notifier's own tables: its projection of orders, events parked until their order is
+known, banners, mail intents, sent reminders and support tickets."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    Uuid,
+    text,
+)
+
+from services.kit.db import new_metadata
+
+metadata = new_metadata()
+
+#: What the notifier knows of each order, from ``orders.events``.
+orders = Table(
+    "orders",
+    metadata,
+    Column("order_id", Uuid, primary_key=True),
+    Column("customer_id", String(200), nullable=False, index=True),
+    Column("customer_name", String(200), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("locale", String(10), nullable=False),
+    Column("service_name", String(200), nullable=False),
+    Column("status", String(40), nullable=False),
+    Column("paid_until", Date, nullable=True),
+    Column("main_ip", String(64), nullable=True, index=True),
+)
+
+#: Events about an order the projection does not know yet; replayed on ``order.placed``.
+parked_events = Table(
+    "parked_events",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("order_id", Uuid, nullable=False, index=True),
+    Column("topic", String(200), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("parked_at", DateTime(timezone=True), nullable=False),
+)
+
+banners = Table(
+    "banners",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("key", String(300), nullable=False, unique=True),
+    Column("cause", String(300), nullable=False, index=True),
+    Column("customer_id", String(200), nullable=False),
+    Column("order_id", Uuid, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("severity", String(20), nullable=False),
+    Column("placement", String(20), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("link", String(300), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("dismissed_at", DateTime(timezone=True), nullable=True),
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Index(
+        "ix_banners_active",
+        "customer_id",
+        "created_at",
+        "id",
+        postgresql_where=text("dismissed_at IS NULL AND resolved_at IS NULL"),
+    ),
+)
+
+#: One row per email to send: recorded with the fact that caused it, sent after the commit.
+mails = Table(
+    "mails",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("key", String(300), nullable=False, unique=True),
+    Column("order_id", Uuid, nullable=True),
+    Column("kind", String(40), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("subject", String(500), nullable=False),
+    Column("text_body", Text, nullable=False),
+    Column("html_body", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Index("ix_mails_pending", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+)
+
+#: The reminders already sent: once per order, paid period and offset.
+reminders = Table(
+    "reminders",
+    metadata,
+    Column("order_id", Uuid, nullable=False),
+    Column("paid_until", Date, nullable=False),
+    Column("offset_days", Integer, nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("order_id", "paid_until", "offset_days", name="pk_reminders"),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("customer_id", String(200), nullable=False),
+    Column("order_id", Uuid, nullable=True),
+    Column("subject", String(200), nullable=False),
+    Column("reason", String(20), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_tickets_customer", "customer_id", "created_at", "id"),
+    Index("ix_tickets_created", "created_at", "id"),
+)
+
+ticket_messages = Table(
+    "ticket_messages",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("ticket_id", Uuid, ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("author_kind", String(20), nullable=False),
+    Column("author_id", String(200), nullable=False),
+    Column("author_name", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
