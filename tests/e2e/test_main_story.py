@@ -97,6 +97,21 @@ async def test_order_paid_delivered_journaled_and_private(
         accepted = await order_in(http, system, order["id"], "in_progress")
         assert accepted["invoice_count"] == 1
 
+        async def acceptance_ticket() -> Any:
+            page = await get_json(http, f"{system.url('notifier')}/tickets", ADA)
+            return [t for t in page["items"] if t["order_id"] == order["id"]]
+
+        [ticket] = await eventually(acceptance_ticket)
+        assert ticket["reason"] == "acceptance"
+
+        async def acceptance_mail() -> Any:
+            return [m for m in system.mails() if accepted["service_name"] in m["Subject"]]
+
+        [mail] = await eventually(acceptance_mail)
+        assert mail["To"] == "ada@example.com"
+        assert mail.get_body(preferencelist=("plain",)) is not None
+        assert mail.get_body(preferencelist=("html",)) is not None
+
         await deliver(world, order["id"], "203.0.113.7")
         done = await order_in(http, system, order["id"], "processed")
         assert done["main_ip"] == "203.0.113.7"
@@ -127,7 +142,12 @@ async def test_order_paid_delivered_journaled_and_private(
             f"{system.url('billing')}/invoices/{invoice['id']}",
             journal_url,
             f"{journal_url}/verify",
+            f"{system.url('notifier')}/tickets/{ticket['id']}",
         ):
             assert (await http.get(url, headers=BOB)).status_code == 404, url
-        bobs = await get_json(http, f"{system.url('orders')}/orders", BOB)
-        assert bobs["items"] == []
+        for url in (
+            f"{system.url('orders')}/orders",
+            f"{system.url('billing')}/invoices",
+            f"{system.url('notifier')}/tickets",
+        ):
+            assert (await get_json(http, url, BOB))["items"] == [], url
