@@ -164,6 +164,23 @@ class InvoiceOverdue(MultiOrderEvent[InvoiceOverdueData]):
     version: Literal[1] = 1
 
 
+class InvoiceReminderDueData(_InvoiceOrdersData):
+    """An unpaid invoice reached one of billing's reminder offsets around its due date."""
+
+    total: Money
+    """The invoice's total, in its one currency."""
+    due_on: date
+    offset_days: int = Field(ge=-366, le=366)
+    """The reminder's offset from the due date: negative before it, positive after it."""
+
+
+class InvoiceReminderDue(MultiOrderEvent[InvoiceReminderDueData]):
+    """``invoice.reminder_due``: one per invoice and offset; ``order_id`` is its first order."""
+
+    type: Literal["invoice.reminder_due"] = "invoice.reminder_due"
+    version: Literal[1] = 1
+
+
 class InvoiceVoidedData(_InvoiceOrdersData):
     """An open invoice will not be paid any more (e.g. its orders were cancelled)."""
 
@@ -213,6 +230,7 @@ BILLING = Topic(
     InvoiceIssued,
     InvoicePaid,
     InvoiceOverdue,
+    InvoiceReminderDue,
     InvoiceVoided,
     PaymentRecorded,
 )

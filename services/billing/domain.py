@@ -252,13 +252,15 @@ class DunningPolicy:
     Counted in whole days after the due date: the invoice turns overdue (and the customer is
     reminded) at ``overdue_after_days``, its orders are suspended at ``suspend_after_days``,
     and cancelled ``terminate_after_days`` after the suspension. Renewal invoices are issued
-    ``renewal_lead_days`` before paid-until and are due on the paid-until date."""
+    ``renewal_lead_days`` before paid-until and are due on the paid-until date. Payment
+    reminders fall on ``reminder_offsets_days`` from the due date (negative: before it)."""
 
     payment_terms_days: int = 14
     overdue_after_days: int = 1
     suspend_after_days: int = 7
     terminate_after_days: int = 14
     renewal_lead_days: int = 14
+    reminder_offsets_days: tuple[int, ...] = (-3, 3)
 
     def __post_init__(self) -> None:
         if self.overdue_after_days < 1:
@@ -267,6 +269,8 @@ class DunningPolicy:
             raise ValueError("suspension cannot come before the invoice is overdue")
         if min(self.payment_terms_days, self.terminate_after_days, self.renewal_lead_days) < 0:
             raise ValueError("day counts are not negative")
+        if len(set(self.reminder_offsets_days)) != len(self.reminder_offsets_days):
+            raise ValueError("each reminder offset is given once")
 
     def stage_days(self) -> dict[OverdueStage, int]:
         """The day after the due date on which each stage is reached."""
@@ -286,6 +290,28 @@ class DunningPolicy:
             for stage, day in self.stage_days().items()
             if overdue >= day and not (exempt and stage is not OverdueStage.OVERDUE)
         ]
+
+    def reminder_due(self, due_on: date, today: date) -> int | None:
+        """The reminder offset due today: the latest one reached, if any.
+
+        A pass that missed days (a stopped service) sends the one reminder that fits now,
+        not every offset it passed."""
+        relative = (today - due_on).days
+        reached = [offset for offset in self.reminder_offsets_days if offset <= relative]
+        return max(reached, default=None)
+
+    def reminder_windows(self, today: date) -> dict[int, tuple[date | None, date]]:
+        """For each offset, the due dates whose reminder due today is that offset: after the
+        first date (exclusive; ``None``: no bound) up to the second (inclusive)."""
+        offsets = sorted(self.reminder_offsets_days)
+        later: list[int | None] = [*offsets[1:], None]
+        return {
+            offset: (
+                None if after is None else today - timedelta(days=after),
+                today - timedelta(days=offset),
+            )
+            for offset, after in zip(offsets, later, strict=True)
+        }
 
     def initial_due_on(self, issued_on: date) -> date:
         return issued_on + timedelta(days=self.payment_terms_days)

@@ -15,6 +15,7 @@ from contracts import (
     InvoiceLine,
     InvoiceOverdue,
     InvoicePaid,
+    InvoiceReminderDue,
     InvoiceVoided,
     Money,
     OverdueStage,
@@ -25,6 +26,7 @@ from contracts.billing import (
     InvoiceIssuedData,
     InvoiceOverdueData,
     InvoicePaidData,
+    InvoiceReminderDueData,
     InvoiceVoidedData,
     PaymentRecordedData,
 )
@@ -129,6 +131,16 @@ def overdue(invoice: Invoice, stage: OverdueStage, origin: Origin) -> InvoiceOve
         days_overdue=days_overdue(invoice.due_on, origin.now.date()),
     )
     return InvoiceOverdue(**origin.envelope(invoice.order_ids[0]), data=data)
+
+
+def reminder_due(invoice: Invoice, offset_days: int, origin: Origin) -> InvoiceReminderDue:
+    data = InvoiceReminderDueData(
+        **_invoice_orders(invoice),
+        total=money(invoice.total, invoice.currency),
+        due_on=invoice.due_on,
+        offset_days=offset_days,
+    )
+    return InvoiceReminderDue(**origin.envelope(invoice.order_ids[0]), data=data)
 
 
 def voided(invoice: Invoice, reason: str, origin: Origin) -> InvoiceVoided:

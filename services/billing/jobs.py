@@ -1,8 +1,9 @@
-"""Billing's time-driven work: renewal invoices ahead of paid-until, and dunning.
+"""Billing's time-driven work: renewal invoices ahead of paid-until, dunning, and payment
+reminders around the due date.
 
 Each pass runs under the kit's advisory lock (one replica at a time) and each effect has a
-unique key in the database (``auto_renewals``, ``dunning_stages``), so a repeated or
-concurrent pass changes nothing twice."""
+unique key in the database (``auto_renewals``, ``dunning_stages``, ``invoice_reminders``),
+so a repeated or concurrent pass changes nothing twice."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from services.kit.runtime import Runtime
 
 RENEWALS = "renewal-invoices"
 DUNNING = "dunning"
+REMINDERS = "invoice-reminders"
 BATCH = 200
 
 
@@ -91,7 +93,28 @@ async def _chase(work: UnitOfWork, invoice: Invoice, origin: Origin, policy: Dun
     return published
 
 
+def reminders(policy: DunningPolicy) -> JobRun:
+    """Remind customers of unpaid invoices at the policy's offsets, once per invoice and offset.
+
+    Paid and void invoices are never reminded: only unpaid ones are candidates."""
+
+    async def run(work: UnitOfWork, now: datetime) -> int:
+        today = now.date()
+        windows = policy.reminder_windows(today)
+        published = 0
+        for invoice in await repo.reminder_candidates(work.session, windows, BATCH):
+            offset = policy.reminder_due(invoice.due_on, today)
+            assert offset is not None, "a candidate is in the window of an offset"
+            if await repo.claim_reminder(work.session, invoice.id, offset, now):
+                work.publish(events.reminder_due(invoice, offset, Origin.of_job(now)))
+                published += 1
+        return published
+
+    return run
+
+
 def schedule(runtime: Runtime, policy: DunningPolicy, interval: timedelta) -> None:
     """Register billing's jobs on the runtime's scheduler."""
     runtime.jobs.add(RENEWALS, interval, renewal_invoices(policy), batch_size=BATCH)
     runtime.jobs.add(DUNNING, interval, dunning(policy), batch_size=BATCH)
+    runtime.jobs.add(REMINDERS, interval, reminders(policy), batch_size=BATCH)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, and_, exists, func, or_, select, update
+from sqlalchemy import Row, and_, exists, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +21,7 @@ from services.billing.tables import (
     exemptions,
     invoice_counters,
     invoice_lines,
+    invoice_reminders,
     invoices,
     orders,
     payments,
@@ -299,6 +300,46 @@ async def claim_stage(
         .values(invoice_id=invoice_id, stage=stage.value, reached_at=at)
         .on_conflict_do_nothing()
         .returning(dunning_stages.c.stage)
+    )
+    return claimed is not None
+
+
+async def reminder_candidates(
+    session: AsyncSession, windows: dict[int, tuple[date | None, date]], limit: int
+) -> list[Invoice]:
+    """Unpaid invoices whose due date falls in the window of an offset they were not reminded
+    at yet (see ``DunningPolicy.reminder_windows``), locked."""
+    due = invoices.c.due_on
+    in_window = [
+        and_(
+            due > after if after is not None else true(),
+            due <= latest,
+            ~exists().where(
+                invoice_reminders.c.invoice_id == invoices.c.id,
+                invoice_reminders.c.offset_days == offset,
+            ),
+        )
+        for offset, (after, latest) in windows.items()
+    ]
+    statement = (
+        select(invoices)
+        .where(invoices.c.status.in_(_UNPAID), or_(*in_window))
+        .order_by(invoices.c.due_on, invoices.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return await _load(session, statement) if in_window else []
+
+
+async def claim_reminder(
+    session: AsyncSession, invoice_id: UUID, offset_days: int, at: datetime
+) -> bool:
+    """Record the invoice's reminder at ``offset_days``; False when it was sent already."""
+    claimed = await session.scalar(
+        insert(invoice_reminders)
+        .values(invoice_id=invoice_id, offset_days=offset_days, sent_at=at)
+        .on_conflict_do_nothing()
+        .returning(invoice_reminders.c.offset_days)
     )
     return claimed is not None
 

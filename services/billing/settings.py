@@ -29,7 +29,10 @@ class BillingSettings(ServiceSettings):
     terminate_after_days: int = 14
     #: Days before paid-until a renewal invoice is issued automatically.
     renewal_lead_days: int = 14
-    #: How often the renewal and dunning jobs look for due work.
+    #: Days from the due date on which an unpaid invoice's customer is reminded: negative
+    #: before it, positive after it (``BILLING_REMINDER_OFFSETS_DAYS='[-3, 3]'``).
+    reminder_offsets_days: tuple[int, ...] = (-3, 3)
+    #: How often the renewal, dunning and reminder jobs look for due work.
     jobs_interval: timedelta = timedelta(minutes=1)
 
     @model_validator(mode="after")
@@ -44,4 +47,5 @@ class BillingSettings(ServiceSettings):
             suspend_after_days=self.suspend_after_days,
             terminate_after_days=self.terminate_after_days,
             renewal_lead_days=self.renewal_lead_days,
+            reminder_offsets_days=self.reminder_offsets_days,
         )

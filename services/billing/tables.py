@@ -1,7 +1,7 @@
 """Billing's tables. The unique keys are what make every effect happen once, whatever the
 number of replicas or deliveries: one initial invoice per order, one invoice per renewal
 request, one automatic renewal per order and paid-until, one row per payment, one dunning
-stage per invoice."""
+stage and one reminder per offset per invoice."""
 
 from __future__ import annotations
 
@@ -130,6 +130,16 @@ dunning_stages = Table(
     Column("stage", String(20), nullable=False),
     Column("reached_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("invoice_id", "stage", name="pk_dunning_stages"),
+)
+
+#: One row per invoice and reminder offset: each reminder is published once.
+invoice_reminders = Table(
+    "invoice_reminders",
+    metadata,
+    Column("invoice_id", Uuid, nullable=False),
+    Column("offset_days", Integer, nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("invoice_id", "offset_days", name="pk_invoice_reminders"),
 )
 
 exemptions = Table(

@@ -203,8 +203,11 @@ async def apply_batch(
     retry: RetryPolicy,
 ) -> None:
     """Apply a batch of records in one transaction, each record in a savepoint; then publish
-    the batch's dead letters. A transient fault rolls the batch back and retries it with
-    backoff for as long as the fault lasts: nothing is skipped."""
+    the batch's dead letters. Returns only when all of that is done, so the caller's offset
+    commit never passes a record that was not applied or dead-lettered (acknowledging a later
+    batch would commit past this one). A fault here is a fault of the database or the
+    broker, the handlers' own errors being contained per record: the batch is retried with
+    backoff for as long as it lasts, and the inbox skips what an earlier try applied."""
     attempt = 0
     while True:
         attempt += 1
@@ -215,17 +218,14 @@ async def apply_batch(
                     for record in records
                     if (letter := await by_topic[record.topic].apply(work, record))
                 ]
-            break
+            for letter in letters:
+                await letter.send()
+            return
         except Exception as error:
-            if not is_transient(error):
-                raise
             delay = retry.delay(attempt)
-            log.warning(
-                "batch of %d rolled back, retrying in %.1fs: %r", len(records), delay, error
-            )
+            report = log.warning if is_transient(error) else log.exception
+            report("batch of %d not applied, retrying in %.1fs: %r", len(records), delay, error)
             await asyncio.sleep(delay)
-    for letter in letters:
-        await letter.send()
 
 
 def _describe(error: ValidationError) -> str:

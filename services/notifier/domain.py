@@ -44,6 +44,7 @@ class NoticeKind(StrEnum):
     SUSPENSION_VIOLATION = "suspension_violation"
     CANCELLATION = "cancellation"
     INVOICE_OVERDUE = "invoice_overdue"
+    INVOICE_REMINDER = "invoice_reminder"
     INCIDENT = "incident"
 
 
@@ -164,6 +165,19 @@ def overdue_notice(
         cause=invoice_cause(invoice_id),
         severity=Severity.WARNING,
         placement=Placement.BOTH,
+        link=f"{order_link(order_id)}/invoices",
+    )
+
+
+def invoice_reminder_notice(order_id: UUID, invoice_id: UUID, offset_days: int) -> Notice:
+    """An unpaid invoice near or past its due date: once per invoice and offset, shown on the
+    orders tab until the invoice is paid or voided."""
+    return Notice(
+        NoticeKind.INVOICE_REMINDER,
+        key=f"invoice-reminder:{invoice_id}:{offset_days}",
+        cause=invoice_cause(invoice_id),
+        severity=Severity.WARNING,
+        placement=Placement.ORDERS_TAB,
         link=f"{order_link(order_id)}/invoices",
     )
 

@@ -18,6 +18,7 @@ from contracts import (
     IncidentResolved,
     InvoiceOverdue,
     InvoicePaid,
+    InvoiceReminderDue,
     InvoiceVoided,
     OrderAccepted,
     OrderCancelled,
@@ -185,6 +186,21 @@ async def invoice_overdue(work: UnitOfWork, event: InvoiceOverdue, ctx: Context)
     await tell(work, ctx, order, notice, now=ctx.clock.now(), **values)
 
 
+async def invoice_reminder_due(work: UnitOfWork, event: InvoiceReminderDue, ctx: Context) -> None:
+    """A payment reminder is told once per invoice and offset, about the invoice's first order."""
+    if (order := await known_order(work, ctx, event)) is None:
+        return
+    data = event.data
+    notice = domain.invoice_reminder_notice(event.order_id, data.invoice_id, data.offset_days)
+    values = {
+        "invoice_number": data.number,
+        "due_on": data.due_on.isoformat(),
+        "past_due": data.offset_days > 0,
+        "total": f"{data.total.amount} {data.total.currency}",
+    }
+    await tell(work, ctx, order, notice, now=ctx.clock.now(), **values)
+
+
 async def invoice_settled(
     work: UnitOfWork, event: InvoicePaid | InvoiceVoided, ctx: Context
 ) -> None:
@@ -226,6 +242,7 @@ HANDLERS: dict[type[Envelope[Any]], EventHandler] = {
     OrderHeld: order_held,
     OrderReleased: order_released,
     InvoiceOverdue: invoice_overdue,
+    InvoiceReminderDue: invoice_reminder_due,
     InvoicePaid: invoice_settled,
     InvoiceVoided: invoice_settled,
     IncidentOpened: incident_opened,

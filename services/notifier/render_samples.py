@@ -34,6 +34,15 @@ SAMPLES: list[tuple[Notice, dict[str, Any]]] = [
         {"invoice_number": "INV-2025-0042", "due_on": "2025-02-20"},
     ),
     (
+        domain.invoice_reminder_notice(ORDER, EVENT, -3),
+        {
+            "invoice_number": "INV-2025-0042",
+            "due_on": "2025-02-20",
+            "past_due": False,
+            "total": "4.00 EUR",
+        },
+    ),
+    (
         domain.incident_notice(ORDER, "inc-81", severity="major"),
         {"summary": "Disk failure on the host; the server is being moved."},
     ),

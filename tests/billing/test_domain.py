@@ -163,3 +163,36 @@ def test_a_policy_that_contradicts_itself_is_refused() -> None:
         DunningPolicy(overdue_after_days=3, suspend_after_days=2)
     with pytest.raises(ValueError, match="one day"):
         DunningPolicy(overdue_after_days=0)
+
+
+@pytest.mark.parametrize(
+    ("days", "reminder"),
+    [(-10, None), (-4, None), (-3, -3), (-1, -3), (0, -3), (2, -3), (3, 3), (40, 3)],
+)
+def test_the_reminder_due_is_the_latest_offset_reached(days: int, reminder: int | None) -> None:
+    policy = DunningPolicy(reminder_offsets_days=(3, -3))
+    assert policy.reminder_due(DUE, DUE + timedelta(days=days)) == reminder
+
+
+@given(
+    st.lists(st.integers(-30, 30), min_size=1, max_size=4, unique=True),
+    st.integers(-60, 60),
+)
+def test_an_invoice_is_in_the_window_of_exactly_its_due_reminder(
+    offsets: list[int], days: int
+) -> None:
+    policy = DunningPolicy(reminder_offsets_days=tuple(offsets))
+    today = DUE + timedelta(days=days)
+    windows = policy.reminder_windows(today)
+    holding = [
+        offset
+        for offset, (after, latest) in windows.items()
+        if (after is None or after < DUE) and latest >= DUE
+    ]
+    due = policy.reminder_due(DUE, today)
+    assert holding == ([] if due is None else [due])
+
+
+def test_a_reminder_offset_is_given_once() -> None:
+    with pytest.raises(ValueError, match="once"):
+        DunningPolicy(reminder_offsets_days=(-3, 3, -3))

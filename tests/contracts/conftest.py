@@ -161,6 +161,12 @@ def _billing_samples() -> list[Envelope[Any]]:
                 **named, stage=b.OverdueStage.SUSPEND, due_on=date(2025, 3, 15), days_overdue=7
             ),
         ),
+        b.InvoiceReminderDue(
+            **envelope(),
+            data=b.InvoiceReminderDueData(
+                **named, total=eur("0.30"), due_on=date(2025, 3, 15), offset_days=-3
+            ),
+        ),
         b.InvoiceVoided(**envelope(), data=b.InvoiceVoidedData(**named, reason="cancelled")),
         b.PaymentRecorded(
             **envelope(actor=STAFF),

@@ -29,7 +29,13 @@ def first_order_moved(raw: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     "tag",
-    ["order.renewal_requested@1", "invoice.issued@1", "invoice.paid@1", "invoice.overdue@1"],
+    [
+        "order.renewal_requested@1",
+        "invoice.issued@1",
+        "invoice.paid@1",
+        "invoice.overdue@1",
+        "invoice.reminder_due@1",
+    ],
 )
 def test_an_event_about_several_orders_is_keyed_by_the_first(
     samples: dict[str, Envelope[Any]], tag: str

@@ -14,6 +14,7 @@ from contracts import (
     IncidentSeverity,
     InvoiceOverdue,
     InvoicePaid,
+    InvoiceReminderDue,
     Money,
     OrderAccepted,
     OrderCancelled,
@@ -23,7 +24,13 @@ from contracts import (
     OrderRenewed,
     OrderSuspended,
 )
-from contracts.billing import InvoiceKind, InvoiceLine, InvoiceOverdueData, InvoicePaidData
+from contracts.billing import (
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceOverdueData,
+    InvoicePaidData,
+    InvoiceReminderDueData,
+)
 from contracts.inbound import IncidentOpenedData, IncidentResolvedData
 from contracts.orders import (
     CancellationMode,
@@ -112,6 +119,21 @@ def overdue(order_id: UUID, invoice_id: UUID, customer: str, stage: str = "overd
         days_overdue=9,
     )
     return InvoiceOverdue(**_envelope(order_id), data=data)
+
+
+def reminder_due(
+    order_id: UUID, invoice_id: UUID, customer: str, offset_days: int
+) -> InvoiceReminderDue:
+    data = InvoiceReminderDueData(
+        invoice_id=invoice_id,
+        number="INV-2025-0042",
+        customer_id=customer,
+        order_ids=[order_id],
+        total=EUR,
+        due_on=date(2025, 3, 4),
+        offset_days=offset_days,
+    )
+    return InvoiceReminderDue(**_envelope(order_id), data=data)
 
 
 def paid(order_id: UUID, invoice_id: UUID, customer: str) -> InvoicePaid:

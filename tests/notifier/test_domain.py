@@ -108,6 +108,16 @@ def test_only_the_first_overdue_stage_is_told_here() -> None:
     assert domain.overdue_notice(order, invoice, uuid4(), stage="terminate") is None
 
 
+def test_an_invoice_reminder_is_one_per_invoice_and_offset_and_ends_with_the_invoice() -> None:
+    order, invoice = uuid4(), uuid4()
+    before = domain.invoice_reminder_notice(order, invoice, -3)
+    assert before.key == domain.invoice_reminder_notice(order, invoice, -3).key
+    assert before.key != domain.invoice_reminder_notice(order, invoice, 3).key
+    assert before.key != domain.invoice_reminder_notice(order, uuid4(), -3).key
+    assert before.cause == domain.invoice_cause(invoice)
+    assert (before.severity, before.placement) == (Severity.WARNING, Placement.ORDERS_TAB)
+
+
 def test_a_minor_incident_warns_and_others_are_critical() -> None:
     order = uuid4()
     assert domain.incident_notice(order, "i1", severity="minor").severity is Severity.WARNING

@@ -16,9 +16,11 @@ async def banners(notifier: Notifier, customer: str, placement: str) -> list[dic
     return page["items"]
 
 
-async def banner_appears(notifier: Notifier, customer: str, kind: str) -> dict:
+async def banner_appears(
+    notifier: Notifier, customer: str, kind: str, placement: str = "dashboard"
+) -> dict:
     async def shown() -> dict | None:
-        found = [b for b in await banners(notifier, customer, "dashboard") if b["kind"] == kind]
+        found = [b for b in await banners(notifier, customer, placement) if b["kind"] == kind]
         return found[0] if found else None
 
     return await eventually(shown, timeout=WAIT)
@@ -160,3 +162,39 @@ async def test_an_event_before_its_order_is_kept_until_the_order_is_known(
     assert banner["order_id"] == str(order)
     await notifier.mails_to(f"{customer}@example.com", 1)
     assert await notifier.scalar(parked) == 0
+
+
+async def test_invoice_reminder_is_mailed_once_in_their_language_until_paid(
+    notifier: Notifier,
+) -> None:
+    customer = f"c-{uuid4().hex[:8]}"
+    order = await active_order(notifier, customer, locale="de")
+    invoice = uuid4()
+    # The same reminder twice (a billing pass repeated), then the one after the due date.
+    await notifier.publish(
+        events.reminder_due(order, invoice, customer, -3),
+        events.reminder_due(order, invoice, customer, -3),
+    )
+    banner = await banner_appears(notifier, customer, "invoice_reminder", "orders_tab")
+    assert (banner["severity"], banner["placement"]) == ("warning", "orders_tab")
+    assert (
+        banner["text"] == f"Rechnung INV-2025-0042 für srv{customer[-4:]} ist am 2025-03-04 fällig."
+    )
+    assert await banners(notifier, customer, "dashboard") == []
+    [mail] = await notifier.mails_to(f"{customer}@example.com", 1, kind="invoice_reminder")
+    assert mail["Subject"] == f"srv{customer[-4:]}: Rechnung INV-2025-0042 ist am 2025-03-04 fällig"
+
+    await notifier.publish(events.reminder_due(order, invoice, customer, 3))
+    mails = await notifier.mails_to(f"{customer}@example.com", 2, kind="invoice_reminder")
+    assert {m["Subject"] for m in mails} == {
+        f"srv{customer[-4:]}: Rechnung INV-2025-0042 ist am 2025-03-04 fällig",
+        f"srv{customer[-4:]}: Rechnung INV-2025-0042 war am 2025-03-04 fällig",
+    }
+    await notifier.publish(events.paid(order, invoice, customer))
+
+    async def resolved() -> bool:
+        return await banners(notifier, customer, "orders_tab") == []
+
+    await eventually(resolved, timeout=WAIT)
+    assert await notifier.send_mail() == 0
+    assert len(notifier.mailbox.messages(f"{customer}@example.com")) == 3, "acceptance + 2"
