@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -40,7 +41,7 @@ def order_history(order_id: UUID, count: int) -> list[Envelope[Any]]:
     """``order.placed``, then a mix of order and invoice events about the order."""
     at = [make.T0 + timedelta(minutes=n) for n in range(count)]
     invoice = uuid4()
-    mix = [
+    mix: list[Callable[[datetime], Envelope[Any]]] = [
         lambda t: make.accepted(order_id, t),
         lambda t: make.invoice_issued([order_id], t, invoice),
         lambda t: make.held(order_id, t, OrderStatus.IN_PROGRESS),
@@ -51,7 +52,8 @@ def order_history(order_id: UUID, count: int) -> list[Envelope[Any]]:
         lambda t: make.reactivated(order_id, t, SuspensionCause.VIOLATION),
         lambda t: make.cancellation_scheduled(order_id, t),
     ]
-    return [make.placed(order_id, at[0])] + [mix[n % len(mix)](at[n]) for n in range(1, count)]
+    first: Envelope[Any] = make.placed(order_id, at[0])
+    return [first] + [mix[n % len(mix)](at[n]) for n in range(1, count)]
 
 
 def topic_of(event: Envelope[Any]) -> str:
@@ -150,7 +152,7 @@ async def ours(stack: Any, prefix: str, total: int) -> float:
             await asyncio.sleep(0.02)
         first = await database.fetchval("SELECT min(recorded_at) FROM journal_entries")
         await database.close()
-    return total / (now - first).total_seconds()
+    return float(total / (now - first).total_seconds())
 
 
 async def run(orders: int, per_order: int) -> None:

@@ -265,8 +265,8 @@ class Kafka:
             self._java(
                 "kafka.tools.StorageTool",
                 "format",
-                "-t",
-                _cluster_id(),
+                # As one argument: a random id may start with "-", and would read as an option.
+                f"--cluster-id={_cluster_id()}",
                 "-c",
                 str(properties),
                 "--ignore-formatted",

@@ -7,7 +7,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter
 
 from contracts import TOPICS, Envelope
-from services.audit.handlers import journal_event
+from services.audit.handlers import Heads, journal_event
 from services.kit.db import UnitOfWork
 from services.kit.runtime import Runtime
 
@@ -20,12 +20,15 @@ def subscribe_all(runtime: Runtime, registry: CollectorRegistry) -> None:
         ["type"],
         registry=registry,
     )
+    # This process's chain heads, shared by its batches (see ``Heads``).
+    heads = Heads()
 
     async def handle(work: UnitOfWork, event: Envelope[Any]) -> None:
         await journal_event(
             work,
             event,
             now=runtime.clock.now(),
+            heads=heads,
             unattributed=lambda type_: unattributed.labels(type_).inc(),
         )
 

@@ -4,6 +4,7 @@ Each takes a unit of work and never commits; the consumer or the request commits
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -13,7 +14,9 @@ from uuid import UUID
 from contracts import TOPICS, Actor, ActorKind, Envelope
 from services.audit import header as headers
 from services.audit.domain import (
+    EntryContent,
     JournalNotFound,
+    SealedEntry,
     StaffNote,
     Summary,
     Verification,
@@ -26,6 +29,7 @@ from services.audit.domain import (
     system_entry,
     verify_chain,
 )
+from services.audit.header import Header
 from services.audit.repository import (
     EntryFilter,
     JournalRepository,
@@ -37,11 +41,45 @@ from services.kit.auth import Principal
 from services.kit.db import UnitOfWork
 
 
+class Heads:
+    """The chain heads this process appended last, newest kept: the next append to such an
+    order skips locking and reading its head. The append checks that the head is still there,
+    so a stale one (another replica appended since, or our transaction rolled back) costs one
+    retry under the lock, never a fork."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self._known: OrderedDict[UUID, OrderJournal] = OrderedDict()
+
+    def get(self, order_id: UUID) -> OrderJournal | None:
+        return self._known.get(order_id)
+
+    def remember(self, journal: OrderJournal) -> None:
+        self._known[journal.order_id] = journal
+        self._known.move_to_end(journal.order_id)
+        if len(self._known) > self.limit:
+            self._known.popitem(last=False)
+
+    def forget(self, order_id: UUID) -> None:
+        self._known.pop(order_id, None)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An entry before it has its place in the chain: its content at a sequence number, the
+    header after it (None when it leaves the header alone) and who acted."""
+
+    content: Callable[[int], EntryContent]
+    header: Callable[[Header], Header | None]
+    actor: Actor
+
+
 async def journal_event(
     work: UnitOfWork,
     event: Envelope[Any],
     *,
     now: datetime,
+    heads: Heads,
     unattributed: Callable[[str], None],
 ) -> None:
     """A system entry for ``event`` under every order it concerns, at the end of each order's
@@ -55,11 +93,12 @@ async def journal_event(
     repo = JournalRepository(work.session)
     pending = [event]
     while pending:
-        pending.extend(await _journal_one(repo, pending.pop(0), now, unattributed))
+        pending.extend(await _journal_one(repo, heads, pending.pop(0), now, unattributed))
 
 
 async def _journal_one(
     repo: JournalRepository,
+    heads: Heads,
     event: Envelope[Any],
     now: datetime,
     unattributed: Callable[[str], None],
@@ -72,30 +111,51 @@ async def _journal_one(
         if key:
             await repo.park(*key, topic_name(event), event.model_dump(mode="json"), now)
         return []
-    await repo.remember_actor(event.actor)
     summary = summarize(event)
     for order_id in orders:
-        await _append(repo, order_id, event, summary, now)
-    refs = refs_to_remember(event, orders)
-    await repo.remember_refs(refs)
-    released = await repo.unpark({(str(ref.kind), ref.value) for ref in refs})
+        await _append(repo, heads, order_id, _system_draft(order_id, event, summary, now))
+    released = await repo.remember_refs(refs_to_remember(event, orders))
     return [TOPICS[topic].adapter.validate_python(payload) for topic, payload in released]
 
 
-async def _append(
-    repo: JournalRepository,
-    order_id: UUID,
-    event: Envelope[Any],
-    summary: Summary,
-    now: datetime,
-) -> None:
-    journal = await repo.lock_journal(order_id)
-    entry = seal(
-        system_entry(order_id, journal.last_seq + 1, event, summary, now), journal.last_hash
+def _system_draft(order_id: UUID, event: Envelope[Any], summary: Summary, now: datetime) -> Draft:
+    def header(before: Header) -> Header | None:
+        return headers.apply(before, event) if headers.changes_header(event) else None
+
+    return Draft(
+        content=lambda seq: system_entry(order_id, seq, event, summary, now),
+        header=header,
+        actor=event.actor,
     )
-    await repo.append(entry)
-    header = headers.apply(journal.header, event) if headers.changes_header(event) else None
-    await repo.save_head(order_id, entry.seq, entry.hash, header)
+
+
+async def _append(
+    repo: JournalRepository, heads: Heads, order_id: UUID, draft: Draft
+) -> SealedEntry:
+    """Chain the draft at the end of the order's journal: after the head this process
+    remembers if it is still current, else after the head read under its lock."""
+    remembered = heads.get(order_id)
+    if remembered is not None and (entry := await _append_after(repo, heads, remembered, draft)):
+        return entry
+    entry = await _append_after(repo, heads, await repo.lock_journal(order_id), draft)
+    if entry is None:
+        raise RuntimeError(f"the locked head of order {order_id} moved")
+    return entry
+
+
+async def _append_after(
+    repo: JournalRepository, heads: Heads, before: OrderJournal, draft: Draft
+) -> SealedEntry | None:
+    entry = seal(draft.content(before.last_seq + 1), before.last_hash)
+    header = draft.header(before.header)
+    if not await repo.append_after(before, entry, header, draft.actor.name):
+        heads.forget(before.order_id)
+        return None
+    stored = before.stored_header if header is None else header.as_json()
+    heads.remember(
+        OrderJournal(before.order_id, entry.seq, entry.hash, header or before.header, stored)
+    )
+    return entry
 
 
 def topic_name(event: Envelope[Any]) -> str:
@@ -111,11 +171,13 @@ async def add_staff_entry(
     if await repo.journal(order_id) is None:
         raise JournalNotFound(f"No journal for order {order_id}")
     actor = Actor(kind=ActorKind.STAFF, id=staff.id, name=staff.name)
-    await repo.remember_actor(actor)
-    journal = await repo.lock_journal(order_id)
-    entry = seal(staff_entry(order_id, journal.last_seq + 1, note, actor, now), journal.last_hash)
-    await repo.append(entry)
-    await repo.save_head(order_id, entry.seq, entry.hash, None)
+    draft = Draft(
+        content=lambda seq: staff_entry(order_id, seq, note, actor, now),
+        header=lambda _: None,
+        actor=actor,
+    )
+    # A request has no heads remembered: it appends under the head's lock.
+    entry = await _append(repo, Heads(), order_id, draft)
     return StoredEntry(entry, staff.name)
 
 

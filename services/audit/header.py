@@ -9,7 +9,7 @@ beside the journal, so erasing a person edits it without touching any hash.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -51,7 +51,9 @@ class Header:
     completed_at: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # Shallow: the nested values are JSON already and never mutated (``asdict`` deep-copies
+        # them, a measurable cost on every journaled order event).
+        return dict(vars(self))
 
     @classmethod
     def from_json(cls, value: dict[str, Any] | None) -> Header:

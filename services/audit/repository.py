@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, Select, and_, delete, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    Column,
+    Row,
+    Select,
+    TextClause,
+    and_,
+    bindparam,
+    delete,
+    select,
+    text,
+    tuple_,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts import Actor
 from services.audit.domain import (
     GENESIS,
     EntryContent,
@@ -40,6 +52,8 @@ class OrderJournal:
     last_seq: int
     last_hash: str
     header: Header
+    #: The header exactly as stored, which an append that replaces it checks it against.
+    stored_header: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -84,31 +98,43 @@ class JournalRepository:
         )
         return _journal((await self.session.execute(statement)).one())
 
-    async def append(self, entry: SealedEntry) -> None:
-        await self.session.execute(insert(journal_entries).values(**_entry_row(entry)))
+    async def append_after(
+        self, before: OrderJournal, entry: SealedEntry, header: Header | None, actor_name: str
+    ) -> bool:
+        """Append ``entry`` and move the head to it, in one statement, if the head is still
+        ``before`` (sequence number, hash and, when ``header`` replaces it, the header); the
+        actor's display name is remembered on the way. False, and nothing written, when the
+        head has moved: the caller locks it and tries again.
 
-    async def save_head(self, order_id: UUID, seq: int, hash_: str, header: Header | None) -> None:
-        values: dict[str, Any] = {"last_seq": seq, "last_hash": hash_}
+        The UPDATE of the head row takes its lock, so appends to one order stay serialised
+        whether ``before`` was read under ``lock_journal`` or remembered from an earlier
+        append (which saves the lock's round trip)."""
+        params = {**_entry_row(entry), "actor_name": actor_name}
+        statement = _APPEND
         if header is not None:
-            values |= {"header": header.as_json(), "customer_id": header.customer_id}
-        await self.session.execute(
-            update(journal_orders).where(journal_orders.c.order_id == order_id).values(**values)
-        )
+            statement = _APPEND_WITH_HEADER
+            params |= {
+                "old_header": before.stored_header,
+                "header": header.as_json(),
+                "customer_id": header.customer_id,
+            }
+        return (await self.session.execute(statement, params)).first() is not None
 
-    async def remember_actor(self, actor: Actor) -> None:
-        statement = insert(actors).values(kind=str(actor.kind), id=actor.id, name=actor.name)
-        await self.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[actors.c.kind, actors.c.id],
-                set_={"name": statement.excluded.name},
-                where=actors.c.name != statement.excluded.name,
-            )
+    async def remember_refs(self, refs: Sequence[Ref]) -> list[tuple[str, dict[str, Any]]]:
+        """Tie identifiers to their orders and take out the events parked under them, in one
+        statement: (topic, payload), oldest first."""
+        if not refs:
+            return []
+        rows = [{"kind": str(r.kind), "value": r.value, "order_id": r.order_id} for r in refs]
+        remembered = insert(order_refs).values(rows).on_conflict_do_nothing().cte("remembered")
+        keys = sorted({(str(r.kind), r.value) for r in refs})
+        taken = await self.session.execute(
+            delete(parked_events)
+            .where(tuple_(parked_events.c.kind, parked_events.c.value).in_(keys))
+            .returning(parked_events.c.id, parked_events.c.topic, parked_events.c.payload)
+            .add_cte(remembered)
         )
-
-    async def remember_refs(self, refs: Sequence[Ref]) -> None:
-        if refs:
-            rows = [{"kind": str(r.kind), "value": r.value, "order_id": r.order_id} for r in refs]
-            await self.session.execute(insert(order_refs).values(rows).on_conflict_do_nothing())
+        return [(row.topic, row.payload) for row in sorted(taken.all(), key=lambda r: r.id)]
 
     async def orders_for(self, kind: RefKind, value: str) -> list[UUID]:
         found: Iterable[UUID] = await self.session.scalars(
@@ -127,17 +153,6 @@ class JournalRepository:
                 kind=str(kind), value=value, topic=topic, payload=payload, parked_at=now
             )
         )
-
-    async def unpark(self, keys: set[tuple[str, str]]) -> list[tuple[str, dict[str, Any]]]:
-        """Take out the events parked under these identifiers: (topic, payload), oldest first."""
-        if not keys:
-            return []
-        taken = await self.session.execute(
-            delete(parked_events)
-            .where(tuple_(parked_events.c.kind, parked_events.c.value).in_(sorted(keys)))
-            .returning(parked_events.c.id, parked_events.c.topic, parked_events.c.payload)
-        )
-        return [(row.topic, row.payload) for row in sorted(taken.all(), key=lambda r: r.id)]
 
     # --- reading ------------------------------------------------------------------------
 
@@ -201,7 +216,8 @@ def _filtered(statement: Select[Any], wanted: EntryFilter) -> Select[Any]:
 
 
 def _journal(row: Row[Any]) -> OrderJournal:
-    return OrderJournal(row.order_id, row.last_seq, row.last_hash, Header.from_json(row.header))
+    header = Header.from_json(row.header)
+    return OrderJournal(row.order_id, row.last_seq, row.last_hash, header, row.header)
 
 
 def _entry_row(entry: SealedEntry) -> dict[str, Any]:
@@ -242,3 +258,62 @@ def _sealed(row: Row[Any]) -> SealedEntry:
         corrects=row.corrects,
     )
     return SealedEntry(content, row.prev_hash, row.hash)
+
+
+_PG = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+
+def _typed(column: Column[Any]) -> str:
+    # Without the length: a cast to varchar(n) would cut a longer value short silently
+    # (and the stored content would no longer match its hash); the column refuses it instead.
+    sql_type = re.sub(r"\(\d+\)", "", column.type.compile(dialect=_PG))
+    return f"CAST(:{column.name} AS {sql_type})"
+
+
+_ENTRY = ", ".join(column.name for column in journal_entries.columns)
+_TYPED_ENTRY = ",\n        ".join(
+    f"{_typed(column)} AS {column.name}" for column in journal_entries.columns
+)
+
+
+def _append_statement(header_set: str, header_check: str) -> TextClause:
+    """One round trip per append: the actor's name remembered (written only when new or
+    changed, so the usual case takes no row lock), the head moved on if it is where the
+    caller saw it, and the entry inserted only if the head moved."""
+    return text(f"""
+WITH new AS (
+    SELECT {_TYPED_ENTRY},
+        CAST(:actor_name AS varchar) AS actor_name
+), actor AS (
+    INSERT INTO actors (kind, id, name)
+    SELECT actor_kind, actor_id, actor_name FROM new
+    WHERE NOT EXISTS (
+        SELECT FROM actors
+        WHERE (kind, id, name) = (new.actor_kind, new.actor_id, new.actor_name)
+    )
+    ON CONFLICT (kind, id) DO UPDATE SET name = excluded.name
+), head AS (
+    UPDATE journal_orders AS h SET last_seq = new.seq, last_hash = new.hash{header_set}
+    FROM new
+    WHERE h.order_id = new.order_id AND h.last_seq = new.seq - 1
+        AND h.last_hash = new.prev_hash{header_check}
+    RETURNING h.order_id
+)
+INSERT INTO journal_entries ({_ENTRY})
+SELECT {_ENTRY} FROM new WHERE EXISTS (SELECT FROM head)
+RETURNING seq
+""")
+
+
+def _jsonb(statement: TextClause, *names: str) -> TextClause:
+    return statement.bindparams(*(bindparam(name, type_=JSONB) for name in names))
+
+
+_APPEND = _jsonb(_append_statement("", ""), "summary", "details")
+_APPEND_WITH_HEADER = _jsonb(
+    _append_statement(
+        ", header = CAST(:header AS jsonb), customer_id = CAST(:customer_id AS varchar)",
+        " AND h.header = CAST(:old_header AS jsonb)",
+    ),
+    *("summary", "details", "header", "old_header"),
+)

@@ -116,6 +116,15 @@ def _overdue(d: Any) -> Summary:
     )
 
 
+def _reminder_due(d: Any) -> Summary:
+    due = f"{d.due_on:%Y-%m-%d}"
+    return Summary(
+        f"Payment reminder due for invoice {d.number} ({_money(d.total)}, due {due})",
+        f"Zahlungserinnerung für Rechnung {d.number} fällig ({_money(d.total)}, fällig {due})",
+        f"Przypomnienie o fakturze {d.number} ({_money(d.total)}, termin {due})",
+    )
+
+
 def _payment(en: str, de: str, pl: str) -> Callable[[Any], Summary]:
     def summary(d: Any) -> Summary:
         what = f"{_money(d.amount)} ({d.payment_id})"
@@ -188,6 +197,7 @@ SUMMARIES: dict[str, Callable[[Any], Summary]] = {
     "invoice.issued": _invoice("Invoice issued:", "Rechnung ausgestellt:", "Wystawiono fakturę:"),
     "invoice.paid": _invoice("Invoice paid:", "Rechnung bezahlt:", "Opłacono fakturę:"),
     "invoice.overdue": _overdue,
+    "invoice.reminder_due": _reminder_due,
     "invoice.voided": _invoice("Invoice voided:", "Rechnung storniert:", "Anulowano fakturę:"),
     "payment.recorded": _payment("Payment recorded", "Zahlung verbucht", "Zaksięgowano płatność"),
     "payment.received": _payment("Payment received", "Zahlung eingegangen", "Otrzymano płatność"),
