@@ -1,7 +1,9 @@
 # The commands the README gives. `make up` starts everything; `make test` runs every check.
 .PHONY: setup up test lint typecheck pytest schemas docs token bench clean
 
-UV := uv run --frozen
+# uv as deploy/setup.sh installs it: on PATH, in ~/.local/bin, or as a module of python3.
+export PATH := $(HOME)/.local/bin:$(PATH)
+UV = $(shell command -v uv >/dev/null 2>&1 && echo uv || echo python3 -m uv) run --frozen
 
 setup:
 	@bash deploy/setup.sh
