@@ -286,7 +286,9 @@ async def dunning_candidates(
         )
         .order_by(invoices.c.due_on, invoices.c.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
+        # Waits, not SKIP LOCKED: each job already runs one pass at a time across replicas,
+        # and skipping rows another job holds would put them off for a whole interval.
+        .with_for_update()
     )
     return await _load(session, statement)
 
@@ -326,7 +328,9 @@ async def reminder_candidates(
         .where(invoices.c.status.in_(_UNPAID), or_(*in_window))
         .order_by(invoices.c.due_on, invoices.c.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
+        # Waits, not SKIP LOCKED: each job already runs one pass at a time across replicas,
+        # and skipping rows another job holds would put them off for a whole interval.
+        .with_for_update()
     )
     return await _load(session, statement) if in_window else []
 
