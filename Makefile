@@ -1,5 +1,5 @@
 # The commands the README gives. `make up` starts everything; `make test` runs every check.
-.PHONY: setup up test lint typecheck pytest schemas docs token bench clean
+.PHONY: setup up demo test lint typecheck pytest schemas docs token bench clean
 
 # uv as deploy/setup.sh installs it: on PATH, in ~/.local/bin, or as a module of python3.
 export PATH := $(HOME)/.local/bin:$(PATH)
@@ -11,6 +11,10 @@ setup:
 ## Start the whole system: PostgreSQL, Kafka, SMTP and the four services (Ctrl-C stops all).
 up: setup
 	$(UV) honcho start -f deploy/Procfile -e deploy/local.env -d .
+
+## Against the running stack (make up, in another terminal): play a short story, say where to look.
+demo:
+	$(UV) python -m scripts.demo
 
 ## Every check CI runs: lint, format, types, then the test suite against real servers.
 test: setup lint typecheck pytest
