@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -51,13 +52,23 @@ class System:
     prefix: str
     mail_folder: Path
     smtp_port: int
+    #: HTTP port of each process: ``orders`` is the first replica, ``orders#2`` the second.
     ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     offset: timedelta = timedelta(0)
     logs: Path = field(default_factory=Path)
+    replicas: int = 1
 
-    def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports[service]}"
+    def url(self, process: str) -> str:
+        return f"http://127.0.0.1:{self.ports[process]}"
+
+    def names(self) -> list[str]:
+        """Every process of the system: each service's replicas, first replica first."""
+        return [
+            name if replica == 1 else f"{name}#{replica}"
+            for replica in range(1, self.replicas + 1)
+            for name in SERVICES
+        ]
 
     def now(self) -> datetime:
         """The time the services live in: now, moved by the clock offset."""
@@ -82,24 +93,37 @@ class System:
         for name in SERVICES:
             database = f"{name}_{self.prefix.strip('.')}"
             env[f"{name.upper()}_DATABASE_URL"] = self.stack.database_url(database)
-            env[f"{name.upper()}_HTTP_PORT"] = str(self.ports[name])
         return env
 
     def start(self) -> None:
-        env = self.environment()
-        for name in SERVICES:
-            log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - the child's output
-            self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", f"services.{name}"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        for name in self.names():
+            self.start_one(name)
+
+    def start_one(self, process: str) -> None:
+        """(Re)start one process: ``orders``, or a further replica such as ``orders#2``."""
+        service = process.partition("#")[0]
+        env = {**self.environment(), f"{service.upper()}_HTTP_PORT": str(self.ports[process])}
+        log = open(self.log_of(process), "ab")  # noqa: SIM115 - the child's output
+        self.processes[process] = subprocess.Popen(
+            [sys.executable, "-m", f"services.{service}"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def log_of(self, process: str) -> Path:
+        return self.logs / f"{process.replace('#', '-')}.log"
+
+    def kill(self, process: str, sig: int = signal.SIGKILL) -> int:
+        """Send ``sig`` to one process and wait for it to end; returns its exit code."""
+        self.processes[process].send_signal(sig)
+        return self.processes[process].wait(60)
 
     def stop(self) -> None:
         for process in self.processes.values():
-            process.terminate()
+            if process.poll() is None:
+                process.terminate()
         for process in self.processes.values():
             try:
                 process.wait(30)
@@ -107,13 +131,13 @@ class System:
                 process.kill()
                 process.wait()
 
-    async def wait_ready(self, timeout: float = 120) -> None:
+    async def wait_ready(self, timeout: float = 120, only: list[str] | None = None) -> None:
         async with httpx.AsyncClient(timeout=3) as http:
-            for name in SERVICES:
+            for name in only or self.names():
                 deadline = asyncio.get_running_loop().time() + timeout
                 while True:
                     if self.processes[name].poll() is not None:
-                        raise RuntimeError(f"{name} exited: see {self.logs / (name + '.log')}")
+                        raise RuntimeError(f"{name} exited: see {self.log_of(name)}")
                     with contextlib.suppress(httpx.HTTPError):
                         if (await http.get(f"{self.url(name)}/readyz")).status_code == 200:
                             break
@@ -149,15 +173,17 @@ async def create_databases(stack: Servers, prefix: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_system(stack: Servers, prefix: str, folder: Path) -> AsyncIterator[System]:
+async def running_system(
+    stack: Servers, prefix: str, folder: Path, replicas: int = 1
+) -> AsyncIterator[System]:
     await create_databases(stack, prefix)
     await prepare_topics(stack, prefix)
     mail_folder = folder / "mail"
     smtp_port = free_port()
     smtp = Controller(MailFolder(mail_folder), hostname="127.0.0.1", port=smtp_port)
     smtp.start()
-    system = System(stack, prefix, mail_folder, smtp_port, logs=folder)
-    system.ports = {name: free_port() for name in SERVICES}
+    system = System(stack, prefix, mail_folder, smtp_port, logs=folder, replicas=replicas)
+    system.ports = {name: free_port() for name in system.names()}
     system.start()
     try:
         await system.wait_ready()
@@ -191,5 +217,5 @@ class OutsideWorld:
 
 
 def logs_of(folder: Path) -> Iterator[str]:
-    for name in SERVICES:
-        yield f"--- {name} ---\n" + (folder / f"{name}.log").read_text()[-3000:]
+    for path in sorted(folder.glob("*.log")):
+        yield f"--- {path.stem} ---\n" + path.read_text()[-3000:]
