@@ -1,0 +1,249 @@
+"""A workload for the whole system and the ledger that checks it: many customers' orders placed,
+paid by the gateway and delivered by provisioning, then every effect counted where an operator
+would count it (the four databases, the journal's verification, the mail folder).
+
+"Exactly once" is read off the effects, not the logs: one invoice per order, one payment, each
+journal entry of the order's life once, one acceptance mail and ticket, and a whole chain."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+import httpx
+
+from tests.apps import bearer
+from tests.e2e.story import PATIENCE, STAFF, deliver, pay
+from tests.e2e.system import SERVICES, OutsideWorld, System
+from tests.helpers import eventually
+
+#: The journal entries of an order's life from placed to processed, each wanted exactly once.
+LIFE = (
+    "order.placed",
+    "invoice.issued",
+    "invoice.paid",
+    "order.accepted",
+    "service.delivered",
+    "order.completed",
+)
+
+#: Requests in flight at once, as a few busy customers would send them.
+CONCURRENCY = 8
+
+
+def customer(number: int) -> dict[str, str]:
+    return bearer(
+        "customer", f"c-load-{number}", name=f"Load {number}", email=f"load{number}@example.com"
+    )
+
+
+async def gathered(calls: Iterable[Callable[[], Awaitable[Any]]]) -> list[Any]:
+    limit = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(call: Callable[[], Awaitable[Any]]) -> Any:
+        async with limit:
+            return await call()
+
+    return await asyncio.gather(*(one(call) for call in calls))
+
+
+@dataclass
+class Workload:
+    """Orders of ``customers`` customers, placed through the given orders processes in turn."""
+
+    system: System
+    world: OutsideWorld
+    http: httpx.AsyncClient
+    customers: int = 10
+    #: order id -> the customer's headers
+    placed: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    async def place(self, count: int, through: list[str]) -> list[str]:
+        async def one(number: int) -> str:
+            who = customer(number % self.customers)
+            process = through[number % len(through)]
+            response = await self.http.post(
+                f"{self.system.url(process)}/orders",
+                json={"plan": "vps-s", "period_months": 1},
+                headers={**who, "Idempotency-Key": str(uuid4())},
+            )
+            assert response.status_code == 201, response.text
+            order_id = str(response.json()["id"])
+            self.placed[order_id] = who
+            return order_id
+
+        start = len(self.placed)
+        return list(await gathered(lambda n=n: one(n) for n in range(start, start + count)))
+
+    async def pay(self, order_ids: list[str]) -> None:
+        """The gateway pays each order's first invoice once the customer can see it."""
+
+        async def one(order_id: str) -> None:
+            url = f"{self.system.url('billing')}/invoices?order_id={order_id}"
+
+            async def invoice() -> Any:
+                response = await self.http.get(url, headers=self.placed[order_id])
+                return response.json()["items"] if response.status_code == 200 else None
+
+            [first] = await eventually(invoice, timeout=PATIENCE * 3, interval=0.5)
+            await pay(self.world, self.system, first)
+
+        await gathered(lambda o=o: one(o) for o in order_ids)
+
+    async def deliver(self, order_ids: list[str]) -> None:
+        for number, order_id in enumerate(order_ids):
+            await deliver(self.world, self.system, order_id, f"198.51.100.{number % 250 + 1}")
+
+    async def all_in(self, order_ids: list[str], status: str, timeout: float) -> None:
+        """Wait until every order shows ``status`` to its customer."""
+
+        async def reached() -> bool:
+            rows = await self.system_query(
+                "orders",
+                "SELECT count(*) FROM orders WHERE id = ANY($1) AND status = $2",
+                [UUID(o) for o in order_ids],
+                status,
+            )
+            return bool(rows[0][0] == len(order_ids))
+
+        await eventually(reached, timeout=timeout, interval=1.0)
+
+    async def system_query(self, service: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+        return await query(self.system, service, sql, *args)
+
+
+async def query(system: System, service: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+    database = f"{service}_{system.prefix.strip('.')}"
+    connection = await asyncpg.connect(system.stack.admin_url(database))
+    try:
+        return list(await connection.fetch(sql, *args))
+    finally:
+        await connection.close()
+
+
+#: Effects to find once per order: (what, service, query of order id -> count).
+PER_ORDER = (
+    (
+        "order processed",
+        "orders",
+        "SELECT id, count(*) FROM orders WHERE id = ANY($1) AND status = 'processed' GROUP BY 1",
+    ),
+    (
+        "invoice",
+        "billing",
+        "SELECT order_id, count(*) FROM invoice_lines WHERE order_id = ANY($1) GROUP BY 1",
+    ),
+    (
+        "payment",
+        "billing",
+        """SELECT l.order_id, count(*) FROM payments p JOIN invoice_lines l USING (invoice_id)
+           WHERE l.order_id = ANY($1) GROUP BY 1""",
+    ),
+    (
+        "acceptance ticket",
+        "notifier",
+        "SELECT order_id, count(*) FROM tickets WHERE order_id = ANY($1) GROUP BY 1",
+    ),
+)
+JOURNAL = """SELECT order_id, count(*) FROM journal_entries
+             WHERE order_id = ANY($1) AND event_type = $2 GROUP BY 1"""
+
+
+@dataclass
+class Findings:
+    """What the ledger found for a set of orders: zero duplicates and zero lost is the goal."""
+
+    orders: int
+    duplicates: Counter[str]
+    lost: Counter[str]
+    broken_chains: list[str]
+    mails_resent: int
+
+    def figures(self) -> dict[str, int]:
+        return {
+            "duplicates": sum(self.duplicates.values()),
+            "lost": sum(self.lost.values()),
+            "broken_chains": len(self.broken_chains),
+            "mails_resent": self.mails_resent,
+        }
+
+    @property
+    def clean(self) -> bool:
+        return not (self.duplicates or self.lost or self.broken_chains)
+
+
+async def audit_ledger(system: System, order_ids: list[str]) -> Findings:
+    """Count every effect of the processed orders' lives, in every service."""
+    ids = [UUID(o) for o in order_ids]
+    duplicates: Counter[str] = Counter()
+    lost: Counter[str] = Counter()
+
+    def tally(what: str, counts: dict[UUID, int]) -> None:
+        for order_id in ids:
+            found = counts.get(order_id, 0)
+            if found == 0:
+                lost[what] += 1
+            elif found > 1:
+                duplicates[what] += found - 1
+
+    for what, service, sql in PER_ORDER:
+        tally(what, await counts(system, service, sql, ids))
+    for event_type in LIFE:
+        tally(f"journal {event_type}", await counts(system, "audit", JOURNAL, ids, event_type))
+    accepted_mails = await query(
+        system,
+        "notifier",
+        "SELECT id, order_id FROM mails WHERE order_id = ANY($1) AND kind = 'acceptance'",
+        ids,
+    )
+    tally("acceptance mail", dict(Counter(row["order_id"] for row in accepted_mails)))
+
+    # What reached the SMTP server: each mail once by its Message-ID. A notifier killed between
+    # the SMTP answer and its commit sends the same message again (same Message-ID), which mail
+    # systems drop as a duplicate; counted apart, not as a second mail.
+    mail_ids = {f"<{row['id']}@notifier.hosting.example>" for row in accepted_mails}
+    received = Counter(m["Message-ID"] for m in system.mails() if m["Message-ID"] in mail_ids)
+    for message_id in mail_ids:
+        if not received[message_id]:
+            lost["acceptance mail at SMTP"] += 1
+    resent = sum(n - 1 for n in received.values())
+
+    return Findings(len(ids), duplicates, lost, await broken_chains(system, order_ids), resent)
+
+
+async def counts(system: System, service: str, sql: str, *args: Any) -> dict[UUID, int]:
+    return {row[0]: row[1] for row in await query(system, service, sql, *args)}
+
+
+async def broken_chains(system: System, order_ids: list[str]) -> list[str]:
+    """The orders whose journal does not verify as whole (staff's verification endpoint)."""
+    async with httpx.AsyncClient(timeout=30) as http:
+
+        async def verify(order_id: str) -> str | None:
+            url = f"{system.url('audit')}/orders/{order_id}/journal/verify"
+            response = await http.get(url, headers=STAFF)
+            whole = response.status_code == 200 and response.json()["status"] == "whole"
+            return None if whole else order_id
+
+        return [o for o in await gathered(lambda o=o: verify(o) for o in order_ids) if o]
+
+
+async def every_row(system: System) -> dict[str, int]:
+    """Rows of every table of every service: a redelivered event that had a new effect shows
+    here (a row more in a table, an outbox row more to publish)."""
+    found: dict[str, int] = {}
+    for service in SERVICES:
+        tables = await query(
+            system,
+            service,
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
+        )
+        for (table,) in tables:
+            [(rows,)] = await query(system, service, f'SELECT count(*) FROM "{table}"')
+            found[f"{service}.{table}"] = rows
+    return found
