@@ -1,8 +1,11 @@
 """The consumer policy every service follows.
 
-- A message is parsed into its contract; one that does not parse or validate, or whose type
-  the contracts do not define, goes to ``<topic>.dlq`` with its original bytes and the error
-  in headers (``x-dlq-kind``: invalid, unknown_type or handler), and the consumer goes on.
+- A message is parsed into its contract; one that does not parse or validate, whose type or
+  version the contracts do not define, or that is larger than the consumer accepts
+  (``max_message_bytes``, 256 KiB unless set) goes to ``<topic>.dlq`` with its original bytes
+  and the error in headers (``x-dlq-kind``: invalid, unknown_type, unknown_version, oversized
+  or handler; ``x-dlq-consumer``: the service that could not apply it), and the consumer goes
+  on. An oversized message is not parsed at all.
 - A known type this consumer has no handler for is skipped and counted.
 - Records come in batches; a batch is applied in one transaction (one commit, not one per
   record), each record in a savepoint of its own together with its inbox row
@@ -54,6 +57,11 @@ Handler = Callable[[UnitOfWork, Any], Awaitable[None]]
 #: Records fetched and committed together: one offset commit per batch, not per message.
 BATCH = 200
 
+#: The largest message a consumer parses, in bytes; a larger one is dead-lettered unparsed.
+#: Real events are a few KiB (the largest: an invoice with many lines); this bounds the memory
+#: and time one message from a broken producer can take, well below Kafka's own 1 MiB.
+MAX_MESSAGE_BYTES = 256 * 1024
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -93,6 +101,7 @@ class EventConsumer:
         metrics: ConsumerMetrics,
         retry: RetryPolicy | None = None,
         topic_prefix: str = "",
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
     ) -> None:
         self.name = name
         self.topic = topic
@@ -104,6 +113,7 @@ class EventConsumer:
         self.broker = broker
         self.metrics = metrics
         self.retry = retry or RetryPolicy()
+        self.max_message_bytes = max_message_bytes
 
     async def apply(self, work: UnitOfWork, record: Any) -> DeadLetter | None:
         """Apply one record inside the batch's unit of work, in a savepoint of its own; returns
@@ -111,13 +121,22 @@ class EventConsumer:
 
         A transient fault propagates: the whole batch is rolled back and tried again."""
         raw: bytes = record.value or b""
+        if len(raw) > self.max_message_bytes:
+            error = (
+                f"oversized: {len(raw)} bytes, more than the {self.max_message_bytes} bytes "
+                f"a consumer of {self.topic.name} accepts (not parsed)"
+            )
+            return self._count(DeadLetter(self, raw, record, "oversized", error))
         try:
             event = self.topic.parse(raw)
         except ValidationError as error:
-            # A type the contracts do not define is dead-lettered too, not dropped: once the
-            # contracts know it, replaying the DLQ applies it.
-            kind = "unknown_type" if self.topic.unknown_tag(error) else "invalid"
-            return self._count(DeadLetter(self, raw, record, kind, _describe(error)))
+            # A type or version the contracts do not define is dead-lettered too, not dropped:
+            # once the contracts know it, replaying the DLQ applies it.
+            tag = self.topic.unknown_tag(error)
+            if tag is None:
+                return self._count(DeadLetter(self, raw, record, "invalid", _describe(error)))
+            kind, error_text = self._unknown(tag)
+            return self._count(DeadLetter(self, raw, record, kind, error_text))
         handler = self.handlers.get(type(event))
         if handler is None:
             self._outcome("skipped")
@@ -137,6 +156,20 @@ class EventConsumer:
                 delay = self.retry.delay(failures)
                 log.warning("retrying %s in %.1fs after %r", event.event_id, delay, error)
                 await asyncio.sleep(delay)
+
+    def _unknown(self, tag: str) -> tuple[str, str]:
+        """The kind and error of a well-formed message whose ``type@version`` is not defined."""
+        type_, _, version = tag.rpartition("@")
+        known = sorted(known for known in self.topic.models if known.rpartition("@")[0] == type_)
+        if known:
+            return "unknown_version", (
+                f"{tag}: unknown version {version} of {type_} on {self.topic.name} "
+                f"(the contracts define {', '.join(known)})"
+            )
+        return "unknown_type", (
+            f"{tag}: unknown event type {type_} on {self.topic.name} "
+            f"(the contracts define {', '.join(self.topic.models)})"
+        )
 
     async def _apply_once(self, work: UnitOfWork, event: Envelope[Any], handler: Handler) -> str:
         queued = len(work.events)
