@@ -1,5 +1,5 @@
 # The commands the README gives. `make up` starts everything; `make test` runs every check.
-.PHONY: setup up demo test lint typecheck pytest schemas docs token bench clean
+.PHONY: setup up demo test lint typecheck pytest reliability schemas docs token bench clean
 
 # uv as deploy/setup.sh installs it: on PATH, in ~/.local/bin, or as a module of python3.
 export PATH := $(HOME)/.local/bin:$(PATH)
@@ -16,8 +16,9 @@ up: setup
 demo:
 	$(UV) python -m scripts.demo
 
-## Every check CI runs: lint, format, types, then the test suite against real servers.
-test: setup lint typecheck pytest
+## Every check CI runs: lint, format, types, the test suite against real servers, then the
+## whole system under faults.
+test: setup lint typecheck pytest reliability
 
 lint:
 	$(UV) ruff check .
@@ -27,7 +28,11 @@ typecheck:
 	$(UV) mypy contracts services
 
 pytest:
-	$(UV) pytest -q -p no:cacheprovider
+	$(UV) pytest -q -p no:cacheprovider --ignore=tests/reliability
+
+## The whole system under faults (kills, outages, poison messages, fuzzing); prints its figures.
+reliability:
+	$(UV) pytest -q -p no:cacheprovider tests/reliability
 
 ## Export the JSON Schema of every contract to contracts/schemas/.
 schemas:

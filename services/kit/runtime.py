@@ -88,6 +88,7 @@ class Runtime:
             metrics=self.metrics,
             retry=self.retry,
             topic_prefix=self.settings.kafka_topic_prefix,
+            max_message_bytes=self.settings.consumer_max_message_bytes,
         )
         self.consumers.append(consumer)
 

@@ -7,6 +7,8 @@ from datetime import timedelta
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.kit.consumer import MAX_MESSAGE_BYTES
+
 #: The only JWT secret the local stack and the tests may use; refused in production.
 LOCAL_JWT_SECRET = "local-development-secret-not-for-production-use"
 
@@ -38,6 +40,8 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = Field(default="order-platform", validation_alias="JWT_AUDIENCE")
     clock_offset_seconds: float = Field(default=0.0, validation_alias="CLOCK_OFFSET_SECONDS")
     outbox_poll_interval: timedelta = timedelta(seconds=2)
+    #: The largest event a consumer parses; a larger one goes to the DLQ unparsed.
+    consumer_max_message_bytes: int = Field(default=MAX_MESSAGE_BYTES, gt=0)
     #: Tests switch the background jobs off and run each pass themselves after moving the clock.
     run_jobs: bool = True
     log_json: bool = Field(default=True, validation_alias="LOG_JSON")
