@@ -31,9 +31,11 @@ from tests.reliability.ledger import Workload, audit_ledger, every_row, query
 from tests.stack import Servers
 
 #: Orders of the kill test; each lives through about a dozen events across the services.
-ORDERS = int(os.environ.get("RELIABILITY_ORDERS", "300"))
+ORDERS = int(os.environ.get("RELIABILITY_ORDERS", "250"))
 #: Long waits: a loaded two-core machine with eight service processes on it.
 SETTLE = 600.0
+
+pytestmark = pytest.mark.timeout(1500)
 
 
 @pytest.fixture(scope="module")
@@ -131,28 +133,29 @@ async def test_relay_killed_between_publish_and_mark_publishes_again_and_applies
     """The relay has sent its batch to Kafka but dies before it marks the rows: the next one
     sends them again, and the consumers apply each event once."""
     system = workload.system
-    async with relay_held(system, "orders") as held:
-        orders = await workload.place(20, through=["orders", "orders#2"])
-        async with mark_blocked(system, "orders"):
-            await held.release()
-            await eventually(
-                lambda: _at_least(on_topic(system, "orders.events", "order.placed", orders), 20),
-                timeout=SETTLE,
-            )
-            kills = await kill_all(system, "orders")
-    await system.wait_ready()
-    await eventually(
-        lambda: _at_least(on_topic(system, "orders.events", "order.placed", orders), 40),
-        timeout=SETTLE,
-    )
-
-    async with relay_held(system, "billing") as held:
+    async with relay_held(system, "billing") as billing_relay:
+        async with relay_held(system, "orders") as orders_relay:
+            orders = await workload.place(20, through=["orders", "orders#2"])
+            async with mark_blocked(system, "orders"):
+                await orders_relay.release()
+                await eventually(
+                    lambda: _at_least(
+                        on_topic(system, "orders.events", "order.placed", orders), 20
+                    ),
+                    timeout=SETTLE,
+                )
+                kills = await kill_all(system, "orders")
+        await system.wait_ready(only=["orders", "orders#2"])
+        await eventually(
+            lambda: _at_least(on_topic(system, "orders.events", "order.placed", orders), 40),
+            timeout=SETTLE,
+        )
         await eventually(
             lambda: _equals(unpublished(system, "billing", "invoice.issued", orders), 20),
             timeout=SETTLE,
         )
         async with mark_blocked(system, "billing"):
-            await held.release()
+            await billing_relay.release()
             await eventually(
                 lambda: _at_least(on_topic(system, "billing.events", "invoice.issued", orders), 20),
                 timeout=SETTLE,
