@@ -9,13 +9,16 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData, pool
+from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 #: Revisions of the kit's own tables (outbox, inbox, idempotency keys), shared by every
 #: service: each service's chain continues from the kit's last revision.
 KIT_VERSIONS = Path(__file__).resolve().parent / "kit_migrations"
+
+#: Advisory lock held while a process migrates its service's database.
+MIGRATION_LOCK = 0x0_0B_0C_5E_D8_01
 
 
 def alembic_config(service_dir: Path, url: str) -> Config:
@@ -105,6 +108,9 @@ def run_env(metadata: MetaData | list[MetaData]) -> None:
     def migrate(connection: Connection) -> None:
         context.configure(connection=connection, target_metadata=metadata)
         with context.begin_transaction():
+            # Replicas starting together migrate one after the other: the next one waits
+            # here, then finds the schema at head and has nothing to do.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             context.run_migrations()
 
     async def run() -> None:

@@ -3,9 +3,13 @@ database, the app's lifespan running its broker and relay, health and API docume
 
 from __future__ import annotations
 
+import asyncio
+import sys
+
+import asyncpg
 import pytest
 
-from tests.apps import running_service
+from tests.apps import ROOT, running_service
 from tests.stack import Servers
 
 
@@ -22,3 +26,29 @@ async def test_service_starts_migrated_ready_and_documented(
         assert openapi["info"]["title"].lower() == name
         metrics = await service.http.get("/metrics")
         assert "http_requests_total" in metrics.text
+
+
+@pytest.mark.parametrize("name", ["audit", "billing", "notifier", "orders"])
+async def test_replicas_starting_together_migrate_a_new_database_once(
+    name: str, stack: Servers, unique: str
+) -> None:
+    """Two processes of one service start on a new database at the same moment: the second
+    waits for the first's migration, finds the schema at head, and both start."""
+    url = await stack.create_database(f"m{unique}")
+    migrate = (
+        "import sys; from pathlib import Path; from services.kit.migrations import upgrade; "
+        f"upgrade(Path('services/{name}'), sys.argv[1])"
+    )
+    replicas = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", migrate, url, cwd=ROOT, stderr=asyncio.subprocess.PIPE
+        )
+        for _ in range(3)
+    ]
+    errors = [(await replica.communicate())[1].decode() for replica in replicas]
+    assert [replica.returncode for replica in replicas] == [0, 0, 0], errors
+    database = await asyncpg.connect(stack.admin_url(f"m{unique}"))
+    try:
+        assert len(await database.fetch("SELECT version_num FROM alembic_version")) == 1
+    finally:
+        await database.close()
