@@ -62,10 +62,14 @@ Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00: before the first UTC time there is
+        raise ValueError("the time has no UTC equivalent") from None
 
 
-#: A point in time with its offset, normalised to UTC; naive datetimes are refused.
+#: A point in time with its offset, normalised to UTC; naive datetimes and times with no UTC
+#: equivalent are refused.
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 
 #: A name, handle or identifier chosen outside this system (1 to 200 characters).

@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg.exceptions
+import sqlalchemy.exc
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -187,6 +189,7 @@ def install_problem_handlers(
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     unavailable = _unavailable_handler(retry_after)
+    app.add_exception_handler(sqlalchemy.exc.DBAPIError, _unstorable_value_or(unavailable))
     for error_class in (*UNAVAILABLE_TYPES, OSError):
         app.add_exception_handler(error_class, unavailable)
     # Starlette runs the Exception handler outside all middleware, then re-raises to the server.
@@ -231,6 +234,37 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
         instance=request.url.path,
         errors=errors,
     )
+
+
+def _unstorable_value_or(otherwise: Handler) -> Handler:
+    """PostgreSQL's "data exception" class (SQLSTATE 22) means a value the request carried
+    passed validation but cannot be stored as given (a NUL character in a text, a number
+    beyond its column's range): the client's input is wrong, so 422, not a server error.
+    Every other database error goes to ``otherwise``."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        cause = next((e for e in _causes(exc) if isinstance(e, asyncpg.exceptions.DataError)), None)
+        if cause is None:
+            return await otherwise(request, exc)
+        _log.info("unstorable_value", path=request.url.path, error=type(cause).__name__)
+        return problem_response(
+            422,
+            "Request validation failed",
+            "A value of the request cannot be stored (e.g. a NUL character in a text).",
+            type=problem_type("ValidationFailed"),
+            instance=request.url.path,
+        )
+
+    return handle
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    current: BaseException | None = exc
+    for _ in range(10):  # a driver's error wraps a few levels deep; never follow a cycle
+        if current is None:
+            return
+        yield current
+        current = current.__cause__ or getattr(current, "orig", None)
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:
@@ -309,4 +343,4 @@ _RESPONSE_DESCRIPTIONS = {
 }
 
 #: Every problem status a route of ours can answer with, for ``responses=``.
-PROBLEM_RESPONSES = problem_responses(401, 403, 404, 409, 422, 503)
+PROBLEM_RESPONSES = problem_responses(400, 401, 403, 404, 409, 422, 503)

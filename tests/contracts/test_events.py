@@ -133,3 +133,9 @@ def test_an_aware_datetime_is_kept_in_utc(event: Envelope[Any]) -> None:
     raw = as_dict(event) | {"occurred_at": "2025-03-01T14:30:00+02:00", "event_id": str(uuid4())}
     parsed = topic_of(event).parse(json.dumps(raw))
     assert parsed.occurred_at.isoformat() == "2025-03-01T12:30:00+00:00"
+
+
+def test_a_time_with_no_utc_equivalent_is_invalid_not_a_crash(event: Envelope[Any]) -> None:
+    raw = as_dict(event) | {"occurred_at": "0001-01-01T00:01:00+00:04"}
+    with pytest.raises(ValidationError, match="no UTC equivalent"):
+        topic_of(event).parse(json.dumps(raw))

@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import asyncpg
 import httpx
@@ -41,7 +42,7 @@ pytestmark = pytest.mark.timeout(1500)
 @pytest.fixture(scope="module")
 async def system(stack: Servers, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[System]:
     folder: Path = tmp_path_factory.mktemp("once")
-    prefix = f"once{folder.name.replace('-', '').replace('_', '')[-8:]}."
+    prefix = f"once{uuid4().hex[:8]}."
     async with running_system(stack, prefix, folder, replicas=2) as found:
         yield found
 
