@@ -4,6 +4,8 @@ through their topics. Shared by the end-to-end story modules."""
 
 from __future__ import annotations
 
+import calendar
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -52,6 +54,14 @@ async def post_json(
     response = await http.post(url, json=body, headers=headers)
     assert response.status_code == status, f"{url} {body}: {response.status_code} {response.text}"
     return response.json()
+
+
+def month_after(paid_until: date) -> date:
+    """The new paid-until after a renewal of one month."""
+    start = paid_until + timedelta(days=1)
+    year, month = start.year + start.month // 12, start.month % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return date(year, month, day) - timedelta(days=1)
 
 
 # --- the customer panel -----------------------------------------------------------------------
@@ -190,22 +200,25 @@ async def journal_has(
 # --- the other services of the provider --------------------------------------------------------
 
 
-async def pay(world: OutsideWorld, system: System, invoice: Json) -> None:
+def payment_received(system: System, invoice: Json) -> PaymentReceived:
+    """The gateway's event for a payment of the invoice's whole total, now."""
     now = system.now()
-    await world.send(
-        PaymentReceived(
-            occurred_at=now,
-            producer="payment-gateway",
-            correlation_id=uuid4(),
-            actor=GATEWAY,
-            data=PaymentReceivedData(
-                payment_id=f"pay-{uuid4().hex[:8]}",
-                invoice_id=UUID(invoice["id"]),
-                amount=Money(**invoice["total"]),
-                received_at=now,
-            ),
-        )
+    return PaymentReceived(
+        occurred_at=now,
+        producer="payment-gateway",
+        correlation_id=uuid4(),
+        actor=GATEWAY,
+        data=PaymentReceivedData(
+            payment_id=f"pay-{uuid4().hex[:12]}",
+            invoice_id=UUID(invoice["id"]),
+            amount=Money(**invoice["total"]),
+            received_at=now,
+        ),
     )
+
+
+async def pay(world: OutsideWorld, system: System, invoice: Json) -> None:
+    await world.send(payment_received(system, invoice))
 
 
 async def deliver(world: OutsideWorld, system: System, order_id: str, ip: str) -> None:

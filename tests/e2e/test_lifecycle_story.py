@@ -11,7 +11,6 @@ days: a later test relies on what an earlier one did to the cast."""
 from __future__ import annotations
 
 import asyncio
-import calendar
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -37,6 +36,7 @@ from tests.e2e.story import (
     journal_has,
     lift_violation,
     mail_with,
+    month_after,
     open_incident,
     order_in,
     order_of,
@@ -57,14 +57,6 @@ BOTH = ("dashboard", "orders_tab")
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(timeout=20) as client:
         yield client
-
-
-def month_after(paid_until: date) -> date:
-    """The new paid-until after a renewal of one month."""
-    start = paid_until + timedelta(days=1)
-    year, month = start.year + start.month // 12, start.month % 12 + 1
-    day = min(start.day, calendar.monthrange(year, month)[1])
-    return date(year, month, day) - timedelta(days=1)
 
 
 async def move_clock_to(system: System, day: date) -> None:

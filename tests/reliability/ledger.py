@@ -11,6 +11,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -18,7 +19,7 @@ import asyncpg
 import httpx
 
 from tests.apps import bearer
-from tests.e2e.story import PATIENCE, STAFF, deliver, pay
+from tests.e2e.story import PATIENCE, STAFF, deliver, month_after, pay
 from tests.e2e.system import SERVICES, OutsideWorld, System
 from tests.helpers import eventually
 
@@ -31,6 +32,9 @@ LIFE = (
     "service.delivered",
     "order.completed",
 )
+
+#: The journal entries a renewal adds, each wanted exactly once.
+RENEWAL = ("order.renewal_requested", "order.renewed")
 
 #: Requests in flight at once, as a few busy customers would send them.
 CONCURRENCY = 8
@@ -80,8 +84,8 @@ class Workload:
         start = len(self.placed)
         return list(await gathered(lambda n=n: one(n) for n in range(start, start + count)))
 
-    async def pay(self, order_ids: list[str]) -> None:
-        """The gateway pays each order's first invoice once the customer can see it."""
+    async def pay(self, order_ids: list[str], kind: str = "initial") -> None:
+        """The gateway pays each order's invoice of ``kind`` once the customer can see it."""
 
         async def one(order_id: str) -> None:
             billing = [name for name in self.system.names() if name.startswith("billing")]
@@ -96,12 +100,48 @@ class Workload:
                     response = await self.http.get(url, headers=self.placed[order_id])
                 except httpx.TransportError:
                     return None
-                return response.json()["items"] if response.status_code == 200 else None
+                if response.status_code != 200:
+                    return None
+                return [i for i in response.json()["items"] if i["kind"] == kind]
 
             [first] = await eventually(invoice, timeout=PATIENCE * 3, interval=0.5)
             await pay(self.world, self.system, first)
 
         await gathered(lambda o=o: one(o) for o in order_ids)
+
+    async def renew(self, order_ids: list[str]) -> dict[str, date]:
+        """Each customer renews each order for a month; returns the paid-until each should
+        reach once its renewal invoice is paid."""
+        paid_until = {
+            str(row["id"]): row["paid_until"]
+            for row in await self.system_query(
+                "orders",
+                "SELECT id, paid_until FROM orders WHERE id = ANY($1)",
+                [UUID(o) for o in order_ids],
+            )
+        }
+
+        async def one(order_id: str) -> None:
+            response = await self.http.post(
+                f"{self.system.url('orders')}/orders/{order_id}/renew",
+                json={"period_months": 1},
+                headers=self.placed[order_id],
+            )
+            assert response.status_code == 200, response.text
+
+        await gathered(lambda o=o: one(o) for o in order_ids)
+        return {order_id: month_after(paid_until[order_id]) for order_id in order_ids}
+
+    async def all_paid_until(self, wanted: dict[str, date], timeout: float) -> None:
+        async def reached() -> bool:
+            rows = await self.system_query(
+                "orders",
+                "SELECT id, paid_until FROM orders WHERE id = ANY($1)",
+                [UUID(o) for o in wanted],
+            )
+            return all(row["paid_until"] == wanted[str(row["id"])] for row in rows)
+
+        await eventually(reached, timeout=timeout, interval=1.0)
 
     async def deliver(self, order_ids: list[str]) -> None:
         for number, order_id in enumerate(order_ids):
@@ -185,24 +225,28 @@ class Findings:
         return not (self.duplicates or self.lost or self.broken_chains)
 
 
-async def audit_ledger(system: System, order_ids: list[str]) -> Findings:
-    """Count every effect of the processed orders' lives, in every service."""
+async def audit_ledger(system: System, order_ids: list[str], renewed: bool = False) -> Findings:
+    """Count every effect of the processed orders' lives, in every service; ``renewed``: each
+    order was renewed once too (a second invoice and payment, two more journal entries)."""
     ids = [UUID(o) for o in order_ids]
     duplicates: Counter[str] = Counter()
     lost: Counter[str] = Counter()
 
-    def tally(what: str, counts: dict[UUID, int]) -> None:
+    def tally(what: str, counts: dict[UUID, int], wanted: int = 1) -> None:
         for order_id in ids:
             found = counts.get(order_id, 0)
-            if found == 0:
-                lost[what] += 1
-            elif found > 1:
-                duplicates[what] += found - 1
+            if found < wanted:
+                lost[what] += wanted - found
+            elif found > wanted:
+                duplicates[what] += found - wanted
 
+    # a renewal is a second invoice, issued and paid, and a second payment
+    twice = {"invoice", "payment", "invoice.issued", "invoice.paid"} if renewed else set()
     for what, service, sql in PER_ORDER:
-        tally(what, await counts(system, service, sql, ids))
-    for event_type in LIFE:
-        tally(f"journal {event_type}", await counts(system, "audit", JOURNAL, ids, event_type))
+        tally(what, await counts(system, service, sql, ids), 2 if what in twice else 1)
+    for event_type in LIFE + (RENEWAL if renewed else ()):
+        found = await counts(system, "audit", JOURNAL, ids, event_type)
+        tally(f"journal {event_type}", found, 2 if event_type in twice else 1)
     accepted_mails = await query(
         system,
         "notifier",

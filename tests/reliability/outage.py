@@ -23,17 +23,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from contracts import TOPICS, Money, PaymentReceived
-from contracts.inbound import PaymentReceivedData
+from contracts import TOPICS, PaymentReceived
 from deploy import infra
 from services.kit.kafka import DLQ_PARTITIONS
 from tests.apps import bearer
-from tests.e2e.story import GATEWAY
+from tests.e2e.story import payment_received
 from tests.e2e.system import OutsideWorld, System
 from tests.stack import Servers
 
@@ -281,19 +280,7 @@ class Load:
             if response is None or response.status_code != 200 or not response.json()["items"]:
                 return
             invoice = response.json()["items"][0]
-            now = self.system.now()
-            payment = PaymentReceived(
-                occurred_at=now,
-                producer="payment-gateway",
-                correlation_id=uuid4(),
-                actor=GATEWAY,
-                data=PaymentReceivedData(
-                    payment_id=f"pay-{uuid4().hex[:12]}",
-                    invoice_id=UUID(invoice["id"]),
-                    amount=Money(**invoice["total"]),
-                    received_at=now,
-                ),
-            )
+            payment = payment_received(self.system, invoice)
             self.payments[order_id] = payment
         try:
             async with asyncio.timeout(5):

@@ -17,10 +17,9 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -42,9 +41,8 @@ from schemathesis.specs.openapi.checks import (
 
 from services.kit.settings import LOCAL_JWT_SECRET
 from tests.apps import bearer
-from tests.e2e.system import SERVICES, System, running_system
+from tests.e2e.system import SERVICES, System
 from tests.helpers import eventually
-from tests.stack import Servers
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -69,14 +67,6 @@ MALFORMED_HTTP = "Invalid HTTP request received."
 #: Invalid input gets the same checks. Whether it is refused is not one of them: FastAPI reads
 #: query values leniently (a number as a date, unknown parameters ignored), as documented.
 NEGATIVE_CHECKS = POSITIVE_CHECKS
-
-
-@pytest.fixture(scope="module")
-async def system(stack: Servers, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[System]:
-    folder: Path = tmp_path_factory.mktemp("fuzz")
-    prefix = f"fz{folder.name.replace('-', '').replace('_', '')[-8:]}."
-    async with running_system(stack, prefix, folder) as found:
-        yield found
 
 
 # --- things that exist, so the fuzzer reaches past "not found" ---------------------------------

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -42,9 +40,8 @@ from tests.e2e.story import (
     place,
     post_json,
 )
-from tests.e2e.system import SERVICES, OutsideWorld, System, outside_world, running_system
+from tests.e2e.system import SERVICES, OutsideWorld, System
 from tests.helpers import eventually
-from tests.stack import Servers
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -53,20 +50,6 @@ ADA_ID = "c-ada"
 
 #: What a staff-only action answers any customer, whichever ID is asked for.
 ROLE_GATE = 403
-
-
-@pytest.fixture(scope="module")
-async def system(stack: Servers, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[System]:
-    folder: Path = tmp_path_factory.mktemp("isolation")
-    prefix = f"is{folder.name.replace('-', '').replace('_', '')[-8:]}."
-    async with running_system(stack, prefix, folder) as found:
-        yield found
-
-
-@pytest.fixture(scope="module")
-async def world(system: System) -> AsyncIterator[OutsideWorld]:
-    async with outside_world(system) as found:
-        yield found
 
 
 # --- Ada's things -------------------------------------------------------------------------------

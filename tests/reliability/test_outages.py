@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.system import OutsideWorld, System, outside_world, running_system
+from tests.e2e.system import OutsideWorld, System, running_system
 from tests.reliability.outage import (
     Load,
     OwnServers,
@@ -54,12 +54,6 @@ async def system(
 ) -> AsyncIterator[System]:
     folder: Path = tmp_path_factory.mktemp("outages")
     async with running_system(own.servers, "outages.", folder) as found:
-        yield found
-
-
-@pytest.fixture(scope="module")
-async def world(system: System) -> AsyncIterator[OutsideWorld]:
-    async with outside_world(system) as found:
         yield found
 
 

@@ -17,16 +17,14 @@ import asyncio
 import json
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
-import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy.engine import make_url
@@ -43,7 +41,6 @@ from contracts import (
     NotificationDelivered,
     OrderCommentChanged,
     PaymentFailed,
-    PaymentReceived,
     PaymentRecorded,
     PaymentSource,
     ServiceDelivered,
@@ -54,7 +51,6 @@ from contracts.inbound import (
     IncidentOpenedData,
     IncidentResolvedData,
     PaymentFailedData,
-    PaymentReceivedData,
     ServiceDeliveredData,
     ViolationLiftedData,
 )
@@ -78,12 +74,12 @@ from tests.e2e.story import (
     invoice_where,
     lift_violation,
     order_in,
+    payment_received,
     place,
 )
-from tests.e2e.system import SERVICES, OutsideWorld, System, outside_world, running_system
+from tests.e2e.system import SERVICES, OutsideWorld, System
 from tests.helpers import eventually, read_topic
 from tests.reliability.conftest import Recorder
-from tests.stack import Servers
 
 #: Who reads each topic (each service's ``consumers.py``): a bad message is dead-lettered once
 #: by each of them, in the topic's DLQ, with ``x-dlq-consumer`` naming it.
@@ -101,20 +97,6 @@ KINDS = ("malformed", "truncated", "unknown_type", "wrong_version", "oversized")
 
 #: An otherwise valid event this much larger than the limit: refused for its size alone.
 OVERSIZED_BY = 40 * 1024
-
-
-@pytest.fixture(scope="module")
-async def system(stack: Servers, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[System]:
-    folder: Path = tmp_path_factory.mktemp("poison")
-    prefix = f"poison{folder.name.replace('-', '').replace('_', '')[-8:]}."
-    async with running_system(stack, prefix, folder) as found:
-        yield found
-
-
-@pytest.fixture(scope="module")
-async def world(system: System) -> AsyncIterator[OutsideWorld]:
-    async with outside_world(system) as found:
-        yield found
 
 
 # --- the messages -----------------------------------------------------------------------------
@@ -246,22 +228,6 @@ async def send_poison(
             await send_raw(world, system, topic, bad.raw, order_id)
             sent.append(bad)
     return sent
-
-
-def payment(system: System, invoice: dict[str, Any]) -> PaymentReceived:
-    now = system.now()
-    return PaymentReceived(
-        occurred_at=now,
-        producer="payment-gateway",
-        correlation_id=uuid4(),
-        actor=GATEWAY,
-        data=PaymentReceivedData(
-            payment_id=f"pay-{uuid4().hex[:8]}",
-            invoice_id=UUID(invoice["id"]),
-            amount=Money(**invoice["total"]),
-            received_at=now,
-        ),
-    )
 
 
 # --- what the operator looks at ---------------------------------------------------------------
@@ -430,7 +396,7 @@ async def test_poison_on_every_topic_is_dead_lettered_and_the_good_flow_goes_on(
 
         # Malformed and truncated ones first, on every topic, before the payment ...
         sent = await send_poison(world, system, order_id, invoice["id"], KINDS[:2])
-        await send(world, system, payment(system, invoice), order_id)
+        await send(world, system, payment_received(system, invoice), order_id)
         await order_in(http, system, order_id, "in_progress")
         assert (await invoice_where(http, system, order_id, status="paid"))["id"] == invoice["id"]
 
@@ -554,7 +520,7 @@ async def test_dlq_replay_after_the_fix_applies_each_message_once(
             order = await place(http, system, "vps-m")
             order_id = order["id"]
             invoice = await first_invoice(http, system, order_id)
-            await send(world, system, payment(system, invoice), order_id)
+            await send(world, system, payment_received(system, invoice), order_id)
             accepted = await order_in(http, system, order_id, "in_progress")
 
             async def acceptance_mail() -> Any:
