@@ -147,6 +147,14 @@ class Workload:
         for number, order_id in enumerate(order_ids):
             await deliver(self.world, self.system, order_id, f"198.51.100.{number % 250 + 1}")
 
+    async def serve(self, order_ids: list[str], timeout: float) -> None:
+        """The gateway pays each order's first invoice, provisioning delivers each order once
+        it is in progress: each ends processed."""
+        await self.pay(order_ids)
+        await self.all_in(order_ids, "in_progress", timeout)
+        await self.deliver(order_ids)
+        await self.all_in(order_ids, "processed", timeout)
+
     async def all_in(self, order_ids: list[str], status: str, timeout: float) -> None:
         """Wait until every order shows ``status`` to its customer."""
 

@@ -57,10 +57,7 @@ async def test_two_replicas_of_every_service_apply_every_effect_once(
     workload: Workload, figures: Recorder
 ) -> None:
     orders = await workload.place(60, through=["orders", "orders#2"])
-    await workload.pay(orders)
-    await workload.all_in(orders, "in_progress", SETTLE)
-    await workload.deliver(orders)
-    await workload.all_in(orders, "processed", SETTLE)
+    await workload.serve(orders, SETTLE)
 
     found = await settled(workload.system, orders)
     figures(orders=len(orders), replicas=2, **found.figures())
@@ -76,10 +73,7 @@ async def test_consumers_killed_again_and_again_while_thousands_of_events_flow(
 
     kills: list[str] = []
     async with killing_in_turn(system, kills):
-        await workload.pay(orders)
-        await workload.all_in(orders, "in_progress", SETTLE)
-        await workload.deliver(orders)
-        await workload.all_in(orders, "processed", SETTLE)
+        await workload.serve(orders, SETTLE)
     # the customers renew through HTTP (a request to a process killed mid-way has no key to
     # retry it safely with), then the renewal invoices are issued and paid under the kills
     renewed_until = await workload.renew(orders)
@@ -115,9 +109,7 @@ async def test_relay_killed_between_commit_and_publish_loses_nothing(
         kills += await kill_all(system, "billing")
     await system.wait_ready()
 
-    await workload.pay(orders)
-    await workload.deliver(await in_progress(workload, orders))
-    await workload.all_in(orders, "processed", SETTLE)
+    await workload.serve(orders, SETTLE)
     found = await settled(system, orders)
     figures(events_held=40, kills=kills, **found.figures())
     assert found.clean, found
@@ -159,9 +151,7 @@ async def test_relay_killed_between_publish_and_mark_publishes_again_and_applies
             kills += await kill_all(system, "billing")
     await system.wait_ready()
 
-    await workload.pay(orders)
-    await workload.deliver(await in_progress(workload, orders))
-    await workload.all_in(orders, "processed", SETTLE)
+    await workload.serve(orders, SETTLE)
     found = await settled(system, orders)
     sent_twice = (await on_topic(system, "orders.events", "order.placed", orders)) + (
         await on_topic(system, "billing.events", "invoice.issued", orders)
@@ -298,11 +288,6 @@ async def on_topic(system: System, topic: str, event_type: str, orders: list[str
         event = json.loads(value)
         found += event["type"] == event_type and event.get("order_id") in wanted
     return found
-
-
-async def in_progress(workload: Workload, orders: list[str]) -> list[str]:
-    await workload.all_in(orders, "in_progress", SETTLE)
-    return orders
 
 
 async def settled(system: System, orders: list[str], renewed: bool = False) -> Any:
