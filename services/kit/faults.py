@@ -76,3 +76,10 @@ def is_transient(exc: BaseException) -> bool:
     """Whether running the same work again later can succeed: a dependency is unavailable or
     a concurrent transaction conflicted."""
     return is_unavailable(exc) or any(isinstance(e, _CONFLICT_TYPES) for e in _chain(exc))
+
+
+def is_unstorable_value(exc: BaseException) -> bool:
+    """Whether PostgreSQL refused a value as given: its "data exception" class (SQLSTATE 22),
+    e.g. a NUL character in a text or a number beyond its column's range. The input is wrong,
+    not the server."""
+    return any(isinstance(e, asyncpg.exceptions.DataError) for e in _chain(exc))

@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from http import HTTPStatus
 from typing import Any
 
-import asyncpg.exceptions
 import sqlalchemy.exc
 import structlog
 from fastapi import FastAPI, Request
@@ -21,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from services.kit.faults import UNAVAILABLE_TYPES, is_unavailable
+from services.kit.faults import UNAVAILABLE_TYPES, is_unavailable, is_unstorable_value
 from services.kit.logs import bind_correlation
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -237,16 +236,18 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 
 
 def _unstorable_value_or(otherwise: Handler) -> Handler:
-    """PostgreSQL's "data exception" class (SQLSTATE 22) means a value the request carried
-    passed validation but cannot be stored as given (a NUL character in a text, a number
-    beyond its column's range): the client's input is wrong, so 422, not a server error.
-    Every other database error goes to ``otherwise``."""
+    """A value the request carried passed validation but cannot be stored as given: the
+    client's input is wrong, so 422, not a server error. Every other database error goes to
+    ``otherwise``."""
 
     async def handle(request: Request, exc: Exception) -> Response:
-        cause = next((e for e in _causes(exc) if isinstance(e, asyncpg.exceptions.DataError)), None)
-        if cause is None:
+        if not is_unstorable_value(exc):
             return await otherwise(request, exc)
-        _log.info("unstorable_value", path=request.url.path, error=type(cause).__name__)
+        _log.info(
+            "unstorable_value",
+            path=request.url.path,
+            error=type(getattr(exc, "orig", exc)).__name__,
+        )
         return problem_response(
             422,
             "Request validation failed",
@@ -256,15 +257,6 @@ def _unstorable_value_or(otherwise: Handler) -> Handler:
         )
 
     return handle
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    current: BaseException | None = exc
-    for _ in range(10):  # a driver's error wraps a few levels deep; never follow a cycle
-        if current is None:
-            return
-        yield current
-        current = current.__cause__ or getattr(current, "orig", None)
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:

@@ -261,34 +261,38 @@ async def lift_violation(world: OutsideWorld, system: System, order_id: str, cas
     )
 
 
-async def open_incident(world: OutsideWorld, system: System, incident: str, ip: str) -> None:
-    """Monitoring knows the server's IP, not the order."""
-    await world.send(
-        IncidentOpened(
-            occurred_at=system.now(),
-            producer="monitoring",
-            correlation_id=uuid4(),
-            actor=MONITORING,
-            data=IncidentOpenedData(
-                incident_id=incident,
-                main_ip=ip,
-                summary="disk failure",
-                severity=IncidentSeverity.MAJOR,
-            ),
-        )
+def incident_opened(system: System, incident: str, ip: str) -> IncidentOpened:
+    """Monitoring's event: it knows the server's IP, not the order."""
+    return IncidentOpened(
+        occurred_at=system.now(),
+        producer="monitoring",
+        correlation_id=uuid4(),
+        actor=MONITORING,
+        data=IncidentOpenedData(
+            incident_id=incident,
+            main_ip=ip,
+            summary="disk failure",
+            severity=IncidentSeverity.MAJOR,
+        ),
     )
+
+
+def incident_resolved(system: System, incident: str) -> IncidentResolved:
+    return IncidentResolved(
+        occurred_at=system.now(),
+        producer="monitoring",
+        correlation_id=uuid4(),
+        actor=MONITORING,
+        data=IncidentResolvedData(incident_id=incident),
+    )
+
+
+async def open_incident(world: OutsideWorld, system: System, incident: str, ip: str) -> None:
+    await world.send(incident_opened(system, incident, ip))
 
 
 async def resolve_incident(world: OutsideWorld, system: System, incident: str) -> None:
-    await world.send(
-        IncidentResolved(
-            occurred_at=system.now(),
-            producer="monitoring",
-            correlation_id=uuid4(),
-            actor=MONITORING,
-            data=IncidentResolvedData(incident_id=incident),
-        )
-    )
+    await world.send(incident_resolved(system, incident))
 
 
 # --- whole steps ------------------------------------------------------------------------------

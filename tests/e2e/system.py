@@ -209,10 +209,13 @@ class OutsideWorld:
     broker: KafkaBroker
     prefix: str
 
-    async def send(self, event: Envelope[Any]) -> None:
-        key = str(event.order_id).encode() if event.order_id else None
+    async def send(self, event: Envelope[Any], key: str | None = None) -> None:
+        """Publish ``event`` on its topic, keyed by ``key`` or else by its order, if it has one."""
+        key = key or (str(event.order_id) if event.order_id else None)
         await self.broker.publish(
-            event.model_dump_json().encode(), topic=self.prefix + topic_of(event), key=key
+            event.model_dump_json().encode(),
+            topic=self.prefix + topic_of(event),
+            key=key.encode() if key else None,
         )
 
 

@@ -68,6 +68,22 @@ async def test_bad_input_is_a_422_naming_the_field(orders: Orders) -> None:
     assert [e["field"] for e in bad_ip.json()["errors"]] == ["body.main_ip"]
 
 
+async def test_a_value_the_database_cannot_store_is_a_422_not_a_500(orders: Orders) -> None:
+    me = customer()
+    response = await orders.http.post(
+        "/orders", json={"plan": "vps-s", "period_months": 1, "comment": "a\u0000b"}, headers=me
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert (await orders.http.get("/orders", headers=me)).json()["items"] == []
+    hold = await orders.http.post(
+        f"/orders/{uuid.uuid4()}/hold",
+        json={"reason": "wait", "remind_at": "0001-01-01T00:01:00+00:04"},
+        headers=STAFF,
+    )
+    assert hold.status_code == 422, hold.text
+
+
 async def test_hold_and_release_return_the_order_where_it_was(orders: Orders) -> None:
     order = await orders.place(customer())
     held = await orders.staff(

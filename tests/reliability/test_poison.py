@@ -33,9 +33,7 @@ from contracts import (
     SYSTEM_ACTOR,
     TOPICS,
     Envelope,
-    IncidentOpened,
     IncidentResolved,
-    IncidentSeverity,
     Money,
     NotificationChannel,
     NotificationDelivered,
@@ -48,7 +46,6 @@ from contracts import (
 )
 from contracts.billing import PaymentRecordedData
 from contracts.inbound import (
-    IncidentOpenedData,
     IncidentResolvedData,
     PaymentFailedData,
     ServiceDeliveredData,
@@ -71,6 +68,8 @@ from tests.e2e.story import (
     deliver,
     first_invoice,
     get_json,
+    incident_opened,
+    incident_resolved,
     invoice_where,
     lift_violation,
     order_in,
@@ -208,13 +207,6 @@ def poison(topic: str, kind: str, valid: Envelope[Any]) -> Poison:
 
 async def send_raw(world: OutsideWorld, system: System, topic: str, raw: bytes, key: str) -> None:
     await world.broker.publish(raw, topic=system.prefix + topic, key=key.encode())
-
-
-async def send(world: OutsideWorld, system: System, event: Envelope[Any], key: str) -> None:
-    """A good event, keyed by the order like the bad ones so it follows them on one partition
-    (the gateway and monitoring name no order, so ``OutsideWorld.send`` would not key them)."""
-    topic = next(name for name, t in TOPICS.items() if t.knows(event.type, event.version))
-    await send_raw(world, system, topic, event.model_dump_json().encode(), key)
 
 
 async def send_poison(
@@ -396,7 +388,9 @@ async def test_poison_on_every_topic_is_dead_lettered_and_the_good_flow_goes_on(
 
         # Malformed and truncated ones first, on every topic, before the payment ...
         sent = await send_poison(world, system, order_id, invoice["id"], KINDS[:2])
-        await send(world, system, payment_received(system, invoice), order_id)
+        # Good events are keyed by the order like the bad ones, so they follow them on one
+        # partition (the gateway and monitoring name no order: unkeyed, they would not).
+        await world.send(payment_received(system, invoice), key=order_id)
         await order_in(http, system, order_id, "in_progress")
         assert (await invoice_where(http, system, order_id, status="paid"))["id"] == invoice["id"]
 
@@ -414,28 +408,9 @@ async def test_poison_on_every_topic_is_dead_lettered_and_the_good_flow_goes_on(
         await order_in(http, system, order_id, "processed")
 
         incident = f"inc-{uuid4().hex[:6]}"
-        opened = IncidentOpened(
-            occurred_at=system.now(),
-            producer="monitoring",
-            correlation_id=uuid4(),
-            actor=MONITORING,
-            data=IncidentOpenedData(
-                incident_id=incident,
-                main_ip="203.0.113.40",
-                summary="disk failure",
-                severity=IncidentSeverity.MAJOR,
-            ),
-        )
-        await send(world, system, opened, order_id)
+        await world.send(incident_opened(system, incident, "203.0.113.40"), key=order_id)
         await banner_shown(http, system, order_id, "orders_tab", "incident")
-        resolved = IncidentResolved(
-            occurred_at=system.now(),
-            producer="monitoring",
-            correlation_id=uuid4(),
-            actor=MONITORING,
-            data=IncidentResolvedData(incident_id=incident),
-        )
-        await send(world, system, resolved, order_id)
+        await world.send(incident_resolved(system, incident), key=order_id)
         await banner_gone(http, system, order_id, "orders_tab", "incident")
 
         declined = PaymentFailed(
@@ -450,7 +425,7 @@ async def test_poison_on_every_topic_is_dead_lettered_and_the_good_flow_goes_on(
                 error="card declined",
             ),
         )
-        await send(world, system, declined, order_id)
+        await world.send(declined, key=order_id)
         good_inbound = 7  # payment, delivery, violation and its lift, incident and its end, decline
 
         await settle(system)
@@ -520,7 +495,7 @@ async def test_dlq_replay_after_the_fix_applies_each_message_once(
             order = await place(http, system, "vps-m")
             order_id = order["id"]
             invoice = await first_invoice(http, system, order_id)
-            await send(world, system, payment_received(system, invoice), order_id)
+            await world.send(payment_received(system, invoice), key=order_id)
             accepted = await order_in(http, system, order_id, "in_progress")
 
             async def acceptance_mail() -> Any:
