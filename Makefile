@@ -1,16 +1,16 @@
 # The commands the README gives. `make up` starts everything; `make test` runs every check.
 .PHONY: setup up demo test lint typecheck pytest reliability schemas docs token bench clean
 
-# uv as deploy/setup.sh installs it: on PATH, in ~/.local/bin, or as a module of python3.
-export PATH := $(HOME)/.local/bin:$(PATH)
-UV = $(shell command -v uv >/dev/null 2>&1 && echo uv || echo python3 -m uv) run --frozen
+# uv as deploy/setup.sh finds or installs it: on PATH, in ~/.local/bin, or in .cache/tools.
+export PATH := $(HOME)/.local/bin:$(CURDIR)/.cache/tools/bin:$(PATH)
+UV = uv run --frozen
 
 setup:
 	@bash deploy/setup.sh
 
 ## Start the whole system: PostgreSQL, Kafka, SMTP and the four services (Ctrl-C stops all).
 up: setup
-	$(UV) honcho start -f deploy/Procfile -e deploy/local.env -d .
+	@$(UV) python -m deploy.up
 
 ## Against the running stack (make up, in another terminal): play a short story, say where to look.
 demo:
@@ -50,5 +50,6 @@ EMAIL ?= ada@example.com
 token:
 	@$(UV) python -m services.kit.mint_token --role $(ROLE) --sub $(SUB) --name "$(NAME)" --email $(EMAIL)
 
+## Remove the local stack's data (stop it first).
 clean:
-	rm -rf .local
+	@$(UV) python -m deploy.stack clean

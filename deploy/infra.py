@@ -6,11 +6,14 @@ instances on other ports so it never touches a running stack."""
 
 from __future__ import annotations
 
+import grp
+import hashlib
 import os
 import pwd
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import time
 import uuid
@@ -41,43 +44,83 @@ def wait_for_port(
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
+def _postgres_user() -> pwd.struct_passwd | None:
+    """The user PostgreSQL runs as: ourselves, or `postgres` when we are root (initdb and
+    postgres refuse to run as root)."""
+    return pwd.getpwnam("postgres") if os.geteuid() == 0 else None
+
+
 def _as_postgres_user() -> Callable[[], None] | None:
-    """initdb and postgres refuse to run as root: drop to the `postgres` user when we are root."""
-    if os.geteuid() != 0:
+    user = _postgres_user()
+    if user is None:
         return None
-    user = pwd.getpwnam("postgres")
 
     def demote() -> None:
         os.setgid(user.pw_gid)
+        os.setgroups([])
         os.setuid(user.pw_uid)
 
     return demote
 
 
 def _chown_to_postgres(path: Path) -> None:
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
+    user = _postgres_user()
+    if user is not None:
         os.chown(path, user.pw_uid, user.pw_gid)
+
+
+def _can_enter(path: Path, user: pwd.struct_passwd) -> bool:
+    """Whether `user` may walk down to `path`: search permission on every folder above it."""
+    groups = {user.pw_gid, *(g.gr_gid for g in grp.getgrall() if user.pw_name in g.gr_mem)}
+    for folder in [path, *path.parents]:
+        if not folder.exists():
+            continue
+        info = folder.stat()
+        if info.st_uid == user.pw_uid:
+            allowed = info.st_mode & stat.S_IXUSR
+        elif info.st_gid in groups:
+            allowed = info.st_mode & stat.S_IXGRP
+        else:
+            allowed = info.st_mode & stat.S_IXOTH
+        if not allowed:
+            return False
+    return True
+
+
+#: Where clusters live when root runs the project from a folder the `postgres` user cannot enter
+#: (a home folder, a `mktemp -d` folder): their files move here rather than loosening the
+#: permissions of the user's folders.
+OUTSIDE_DATA = Path("/var/lib/order-platform")
+
+
+def postgres_data_dir(wanted: Path) -> Path:
+    """The folder a cluster wanted at `wanted` really lives in (see OUTSIDE_DATA)."""
+    user = _postgres_user()
+    wanted = wanted.resolve()
+    if user is None or _can_enter(wanted.parent, user):
+        return wanted
+    digest = hashlib.sha256(str(wanted).encode()).hexdigest()[:16]
+    return OUTSIDE_DATA / f"{wanted.name}-{digest}"
 
 
 @dataclass
 class Postgres:
-    """A PostgreSQL cluster owned by the project, listening on 127.0.0.1:port."""
+    """A PostgreSQL cluster owned by the project, listening on 127.0.0.1:port (TCP only)."""
 
     data_dir: Path
     port: int
 
-    @property
-    def socket_dir(self) -> Path:
-        return self.data_dir.parent / f"pg-socket-{self.port}"
+    def __post_init__(self) -> None:
+        self.data_dir = postgres_data_dir(self.data_dir)
 
     def initialise(self) -> None:
         """Create the cluster once (trust auth on loopback only)."""
         if (self.data_dir / "PG_VERSION").exists():
             return
-        for folder in (self.data_dir, self.socket_dir):
-            folder.mkdir(parents=True, exist_ok=True)
-            _chown_to_postgres(folder)
+        if self.data_dir.is_relative_to(OUTSIDE_DATA):
+            OUTSIDE_DATA.mkdir(mode=0o755, parents=True, exist_ok=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        _chown_to_postgres(self.data_dir)
         subprocess.run(
             [
                 str(PG_BIN / "initdb"),
@@ -91,6 +134,7 @@ class Postgres:
             ],
             check=True,
             preexec_fn=_as_postgres_user(),
+            cwd=self.data_dir,
             stdout=subprocess.DEVNULL,
         )
 
@@ -103,8 +147,10 @@ class Postgres:
             str(self.port),
             "-c",
             "listen_addresses=127.0.0.1",
+            # TCP only: a socket path would have to fit in 107 bytes, and every client here
+            # connects to 127.0.0.1 anyway.
             "-c",
-            f"unix_socket_directories={self.socket_dir}",
+            "unix_socket_directories=",
             "-c",
             "max_connections=300",
             "-c",
@@ -119,12 +165,11 @@ class Postgres:
 
     def start(self, log: Path | None = None) -> subprocess.Popen[bytes]:
         self.initialise()
-        self.socket_dir.mkdir(parents=True, exist_ok=True)
-        _chown_to_postgres(self.socket_dir)
         out = open(log, "ab") if log else None  # noqa: SIM115 - handed to the child
         process = subprocess.Popen(
             self.command(),
             preexec_fn=_as_postgres_user(),
+            cwd=self.data_dir,
             stdout=out,
             stderr=out,
             start_new_session=True,
@@ -132,6 +177,10 @@ class Postgres:
         wait_for_port(self.port, 30, process)
         self.wait_accepting()
         return process
+
+    def remove(self) -> None:
+        """Delete the cluster's files (the server must be stopped)."""
+        shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def wait_accepting(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -149,8 +198,7 @@ class Postgres:
     def exec_foreground(self) -> None:
         """Replace this process by the postgres server (for the process manager)."""
         self.initialise()
-        self.socket_dir.mkdir(parents=True, exist_ok=True)
-        _chown_to_postgres(self.socket_dir)
+        os.chdir(self.data_dir)
         demote = _as_postgres_user()
         if demote:
             demote()

@@ -1,30 +1,56 @@
 #!/usr/bin/env bash
 # Installs what the local stack and the tests need, once; safe to run again.
-#   uv and the locked Python dependencies; PostgreSQL 15, Java 17 and Maven from Debian's
-#   packages when missing; the Kafka broker's jars from Maven Central into .cache/.
+#   uv (into .cache/tools when it is not on PATH) and the locked Python dependencies;
+#   PostgreSQL 15, Java 17 and Maven from Debian's packages when missing; the Kafka broker's
+#   jars from Maven Central into .cache/. Nothing is installed into the system Python, and
+#   nothing is left behind in /usr/sbin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+fail() { echo "setup: $*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else fail "installing Debian packages needs root: run \`make setup\` once as root (or install sudo)"
+  fi
+}
 apt_updated=""
 apt_install() {
-  [ -n "$apt_updated" ] || { as_root apt-get update -qq; apt_updated=1; }
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+  [ -n "$apt_updated" ] || { as_root apt-get update -qq || fail "apt-get update failed (see above)"; apt_updated=1; }
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" \
+    || fail "could not install $* from Debian's packages (see above)"
 }
 
-export PATH="$HOME/.local/bin:$PATH"
-if ! command -v uv >/dev/null 2>&1 && ! python3 -m uv --version >/dev/null 2>&1; then
-  python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+  || fail "Python 3.11 or newer is needed as python3 (found: $(python3 --version 2>&1 || echo none))"
+
+# uv: the one on PATH, an earlier `pip install --user`, or our own in a virtual environment
+# (a stock Debian refuses pip installs into the system Python, PEP 668).
+UV_VERSION=0.13.9
+if command -v uv >/dev/null 2>&1; then UV=uv
+elif [ -x "$HOME/.local/bin/uv" ]; then UV="$HOME/.local/bin/uv"
+else
+  UV=.cache/tools/bin/uv
+  if [ ! -x "$UV" ]; then
+    python3 -m venv .cache/tools 2>/dev/null || { rm -rf .cache/tools; apt_install python3-venv; python3 -m venv .cache/tools; }
+    .cache/tools/bin/pip install --quiet --disable-pip-version-check "uv==$UV_VERSION" \
+      || fail "could not install uv $UV_VERSION from PyPI (see above)"
+  fi
 fi
-uv() { if command -v uv >/dev/null 2>&1; then command uv "$@"; else python3 -m uv "$@"; fi; }
-uv sync --frozen --quiet
+"$UV" sync --frozen --quiet || fail "uv could not install the locked dependencies (see above)"
 
 if [ ! -x /usr/lib/postgresql/15/bin/postgres ]; then
-  # Keep Debian from starting its own cluster: the project runs its own.
-  as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
+  # Keep Debian from starting a cluster of its own while it installs (the project runs its
+  # own), and take the guard away again, unless it was there before us.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
+    trap 'as_root rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   apt_install postgresql-15 postgresql-client-15
 fi
 command -v java >/dev/null 2>&1 || apt_install openjdk-17-jre-headless
 command -v mvn >/dev/null 2>&1 || apt_install maven
 
-uv run --frozen python -c "from deploy.infra import fetch_kafka; fetch_kafka()"
+"$UV" run --frozen python -c "from deploy.infra import fetch_kafka; fetch_kafka()" \
+  || fail "could not fetch the Kafka broker's jars from Maven Central (see above)"

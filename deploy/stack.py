@@ -3,12 +3,14 @@
 
     python -m deploy.stack postgres   # the project's cluster, with one database per service
     python -m deploy.stack kafka      # one KRaft node, with every topic and its .dlq twin
+    python -m deploy.stack clean      # remove the stack's data (make clean)
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -43,7 +45,9 @@ def postgres() -> None:
     # its migrations (as the owner) grant it what it may do.
     server.ensure_role("audit_writer")
     print(
-        f"PostgreSQL ready on 127.0.0.1:{server.port}, databases: {', '.join(SERVICES)}", flush=True
+        f"PostgreSQL ready on 127.0.0.1:{server.port}, databases: {', '.join(SERVICES)}; "
+        f"files in {server.data_dir}",
+        flush=True,
     )
     _run_until_signalled(process, signal.SIGINT)  # SIGINT: PostgreSQL's fast shutdown
 
@@ -59,9 +63,15 @@ def kafka() -> None:
     _run_until_signalled(process, signal.SIGTERM)
 
 
+def clean() -> None:
+    infra.Postgres(LOCAL / "pg", port=0).remove()
+    shutil.rmtree(LOCAL, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    commands = {"postgres": postgres, "kafka": kafka}
+    commands = {"postgres": postgres, "kafka": kafka, "clean": clean}
     if len(sys.argv) != 2 or sys.argv[1] not in commands:
         sys.exit(f"usage: python -m deploy.stack {{{','.join(commands)}}}")
-    Path(LOCAL).mkdir(exist_ok=True)
+    if sys.argv[1] != "clean":
+        Path(LOCAL).mkdir(exist_ok=True)
     commands[sys.argv[1]]()

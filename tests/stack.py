@@ -132,4 +132,5 @@ def _from_local_stack() -> Iterator[Servers]:
             infra.stop(kafka_process)
     finally:
         infra.stop(pg_process, sig=__import__("signal").SIGINT)
+        postgres.remove()
         shutil.rmtree(folder, ignore_errors=True)
