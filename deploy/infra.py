@@ -15,6 +15,7 @@ import signal
 import socket
 import stat
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -355,7 +356,8 @@ def fetch_kafka() -> None:
     if KAFKA_LIBS.exists():
         shutil.rmtree(KAFKA_LIBS)
     KAFKA_LIBS.mkdir(parents=True)
-    subprocess.run(
+    # Maven's output is shown only when it fails: even -q prints colour codes.
+    result = subprocess.run(
         [
             "mvn",
             "-q",
@@ -366,8 +368,13 @@ def fetch_kafka() -> None:
             f"-DoutputDirectory={KAFKA_LIBS}",
             "-DincludeScope=runtime",
         ],
-        check=True,
+        capture_output=True,
+        text=True,
+        check=False,
     )
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout + result.stderr)
+        raise SystemExit(f"mvn could not fetch the Kafka broker's jars (exit {result.returncode})")
     marker.write_text(KAFKA_POM.read_text())
 
 
