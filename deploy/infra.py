@@ -45,6 +45,13 @@ def wait_for_port(
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
+def port_taken(port: int) -> bool:
+    """Whether something already listens on 127.0.0.1:port (and would pass for our server)."""
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def _postgres_user() -> pwd.struct_passwd | None:
     """The user PostgreSQL runs as: ourselves, or `postgres` when we are root (initdb and
     postgres refuse to run as root)."""

@@ -11,7 +11,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import string
 import subprocess
 import sys
@@ -82,15 +81,11 @@ def check(config: Mapping[str, str]) -> None:
                 "reinstall postgresql-15, or run `make up` as an ordinary user"
             ) from None
     for what, variable, port in ports(config):
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                raise NotReady(
-                    f"port {port} for {what} is already in use (another `make up`?): stop "
-                    f"what listens there, or choose another one: `{variable}=<port> make up`"
-                ) from None
+        if infra.port_taken(port):
+            raise NotReady(
+                f"port {port} for {what} is already in use (another `make up`?): stop "
+                f"what listens there, or choose another one: `{variable}=<port> make up`"
+            )
 
 
 def _answers(url: str) -> bool:

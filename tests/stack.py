@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from deploy import infra
 
@@ -114,10 +115,22 @@ def _from_containers() -> Iterator[Servers]:
 
 @contextlib.contextmanager
 def _from_local_stack() -> Iterator[Servers]:
+    pg_port = int(os.environ.get("TEST_PG_PORT", "55433"))
+    kafka_port = int(os.environ.get("TEST_KAFKA_PORT", "59192"))
+    for what, variable, port in (
+        ("PostgreSQL", "TEST_PG_PORT", pg_port),
+        ("Kafka", "TEST_KAFKA_PORT", kafka_port),
+        ("Kafka's controller", "TEST_KAFKA_PORT", kafka_port + 1),
+    ):
+        if infra.port_taken(port):
+            pytest.exit(
+                f"port {port} for the tests' {what} is already in use (another test run?): "
+                f"stop what listens there, or choose another one: {variable}=<port>",
+                returncode=3,
+            )
     folder = Path(tempfile.mkdtemp(prefix="order-platform-tests-"))
-    folder.chmod(0o755)
-    postgres = infra.Postgres(folder / "pg", port=int(os.environ.get("TEST_PG_PORT", "55433")))
-    kafka = infra.Kafka(folder / "kafka", port=int(os.environ.get("TEST_KAFKA_PORT", "59192")))
+    postgres = infra.Postgres(folder / "pg", port=pg_port)
+    kafka = infra.Kafka(folder / "kafka", port=kafka_port)
     pg_process = postgres.start(log=folder / "postgres.log")
     try:
         kafka_process = kafka.start(log=folder / "kafka.log")

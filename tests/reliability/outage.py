@@ -14,7 +14,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -92,11 +91,9 @@ class OwnServers:
 @contextlib.contextmanager
 def own_servers() -> Iterator[OwnServers]:
     """Kafka and PostgreSQL for one module, stopped and removed at the end whatever happens."""
-    # Not under pytest's 0700 temp folders: PostgreSQL runs as its own user when we are root.
     for port in (PG_PORT, KAFKA_PORT, KAFKA_PORT + 1):  # + 1: Kafka's controller listener
         _assert_free(port)
     folder = Path(tempfile.mkdtemp(prefix="order-platform-outages-"))
-    folder.chmod(0o755)
     own = OwnServers(folder)
     try:
         own.start_postgres()
@@ -106,17 +103,17 @@ def own_servers() -> Iterator[OwnServers]:
         try:
             own.stop()
         finally:
+            own.postgres.remove()
             shutil.rmtree(folder, ignore_errors=True)
 
 
 def _assert_free(port: int) -> None:
     """Another server on our port would pass for ours (the start waits for the port)."""
-    with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", port)) == 0:
-            raise RuntimeError(
-                f"127.0.0.1:{port} is taken: set TEST_OUTAGE_PG_PORT / TEST_OUTAGE_KAFKA_PORT "
-                "to free ports (Kafka uses its port and the next one)"
-            )
+    if infra.port_taken(port):
+        raise RuntimeError(
+            f"127.0.0.1:{port} is taken: set TEST_OUTAGE_PG_PORT / TEST_OUTAGE_KAFKA_PORT "
+            "to free ports (Kafka uses its port and the next one)"
+        )
 
 
 # --- the load ------------------------------------------------------------------------------------
