@@ -12,31 +12,44 @@ import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
+from uuid import uuid4
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 
+from services.kit.clock import FrozenClock
 from services.notifier.mailer import Smtp
 from services.notifier.settings import NotifierSettings
 from tests.apps import ROOT
 from tests.helpers import eventually
-from tests.notifier.conftest import free_port
+from tests.notifier import events
+from tests.notifier.conftest import Mailbox, free_port, notifier_running
 from tests.notifier.mails import Recorded, recorded_mails
+from tests.stack import Servers
+
+
+@dataclass
+class Sink:
+    """``python -m deploy.smtp`` as the Procfile runs it, on ports of the test's own."""
+
+    smtp_port: int
+    http_port: int
+    folder: Path
+    process: subprocess.Popen[bytes]
 
 
 @dataclass
 class LocalMail:
-    """The local SMTP server with its mail page, and a client of each."""
+    """The notifier's SMTP client and a browser's view of the page."""
 
     smtp: Smtp
     page: httpx.AsyncClient
-    process: subprocess.Popen[bytes]
 
 
 @pytest.fixture(scope="module")
-def local_mail_process(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[int, int, subprocess.Popen[bytes]]]:
+def sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sink]:
     smtp_port, http_port = free_port(), free_port()
     while http_port == smtp_port:
         http_port = free_port()
@@ -44,20 +57,17 @@ def local_mail_process(
     command = [sys.executable, "-m", "deploy.smtp", "--port", str(smtp_port)]
     command += ["--http-port", str(http_port), "--folder", str(folder)]
     process = subprocess.Popen(command, cwd=ROOT)
-    yield smtp_port, http_port, process
+    yield Sink(smtp_port, http_port, folder, process)
     if process.poll() is None:
         process.kill()
         process.wait()
 
 
 @pytest.fixture(scope="module")
-async def local_mail(
-    local_mail_process: tuple[int, int, subprocess.Popen[bytes]],
-) -> AsyncIterator[LocalMail]:
-    smtp_port, http_port, process = local_mail_process
+async def local_mail(sink: Sink) -> AsyncIterator[LocalMail]:
     identity = NotifierSettings().mail_identity()
-    smtp = Smtp("127.0.0.1", smtp_port, identity, timedelta(seconds=10))
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}") as page:
+    smtp = Smtp("127.0.0.1", sink.smtp_port, identity, timedelta(seconds=10))
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{sink.http_port}") as page:
 
         async def answers() -> bool:
             try:
@@ -66,7 +76,7 @@ async def local_mail(
                 return False
 
         await eventually(answers, timeout=30)
-        yield LocalMail(smtp, page, process)
+        yield LocalMail(smtp, page)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +92,14 @@ async def sent(local_mail: LocalMail) -> list[Recorded]:
 
 
 def rows(page: str) -> list[str]:
+    """The rows of the list, top to bottom."""
     return re.findall(r"<tr>(.*?)</tr>", page.split("<tbody>")[1], re.DOTALL)
+
+
+def row_of(page: str, recipient: str) -> tuple[int, str]:
+    """Where the one row of a recipient's mail is in the list, and the row."""
+    [found] = [(n, row) for n, row in enumerate(rows(page)) if recipient in row]
+    return found
 
 
 async def test_the_list_shows_recipient_subject_and_time_newest_first(
@@ -91,9 +108,12 @@ async def test_the_list_shows_recipient_subject_and_time_newest_first(
     response = await local_mail.page.get("/")
     assert response.headers["content-type"].startswith("text/html")
     german, polish = sent
-    newest, older = rows(response.text)
-    for row, mail in ((newest, polish), (older, german)):
-        assert mail.recipient in row
+    (newest, polish_row), (older, german_row) = (
+        row_of(response.text, polish.recipient),
+        row_of(response.text, german.recipient),
+    )
+    assert newest < older
+    for row, mail in ((polish_row, polish), (german_row, german)):
         assert mail.subject in row
         assert "2025-03-01 09:30:15 UTC" in row, "the mail's Date"
 
@@ -124,14 +144,34 @@ async def test_what_is_no_mail_of_the_folder_is_not_found(local_mail: LocalMail,
     assert (await local_mail.page.get(path)).status_code == 404
 
 
-def test_the_process_stops_on_sigterm_and_frees_its_ports(
-    local_mail_process: tuple[int, int, subprocess.Popen[bytes]],
+async def test_a_mail_of_the_running_notifier_opens_rendered(
+    stack: Servers, unique: str, sink: Sink, local_mail: LocalMail, producer: AIOKafkaProducer
 ) -> None:
-    """As the process manager stops it at Ctrl-C (uvicorn ends by raising the signal again)."""
-    smtp_port, http_port, process = local_mail_process
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=20) in (0, -signal.SIGTERM)
-    for port in (smtp_port, http_port):
+    """Done when of issue 18: a mail the notifier sent, opened in the page, shows its HTML."""
+    customer, order = f"c-{unique}", uuid4()
+    mailbox = Mailbox(sink.folder)
+    mailbox.port = sink.smtp_port  # the notifier sends to the page's own SMTP server
+    clock = FrozenClock(events.AT)
+    async with notifier_running(stack, f"t{unique}.", clock, mailbox, producer) as notifier:
+        await notifier.publish(events.placed(order, customer, locale="de"), events.suspended(order))
+        await notifier.mails_to(f"{customer}@example.com", 1)
+    listing = (await local_mail.page.get("/")).text
+    _, row = row_of(listing, f"{customer}@example.com")
+    assert "r1z7og44 ist gesperrt: Rechnung offen" in row
+    [link] = re.findall(r'<a href="(/mail/[^"]+)">', row)
+    page = (await local_mail.page.get(link)).text
+    [frame] = re.findall(r'<iframe sandbox src="([^"]+)"', page)
+    rendered = (await local_mail.page.get(frame)).text
+    assert '<html lang="de">' in rendered
+    assert "Wir haben Ihren Dienst r1z7og44 gesperrt" in rendered
+
+
+def test_the_process_stops_on_sigterm_and_frees_its_ports(sink: Sink) -> None:
+    """As the process manager stops it at Ctrl-C (uvicorn ends by raising the signal again).
+    Last in the module: it stops the server the other tests use."""
+    sink.process.send_signal(signal.SIGTERM)
+    assert sink.process.wait(timeout=20) in (0, -signal.SIGTERM)
+    for port in (sink.smtp_port, sink.http_port):
         with socket.socket() as probe:
             # As a server binds: closed connections may linger, a listener may not.
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
