@@ -26,7 +26,7 @@ from tests.apps import ROOT
 from tests.helpers import eventually
 from tests.notifier import events
 from tests.notifier.conftest import Mailbox, free_port, notifier_running
-from tests.notifier.mails import Recorded, recorded_mails
+from tests.notifier.mails import Recorded, html_errors, recorded_mails
 from tests.stack import Servers
 
 
@@ -137,6 +137,17 @@ async def test_a_mail_opens_with_its_headers_text_and_rendered_html(
     raw = await local_mail.page.get(link + "/raw")
     assert raw.headers["content-type"] == "message/rfc822"
     assert b"Auto-Submitted: auto-generated" in raw.content
+
+
+async def test_the_pages_pass_the_nu_html_checker(
+    local_mail: LocalMail, sent: list[Recorded], tmp_path: Path
+) -> None:
+    listing = (await local_mail.page.get("/")).text
+    link = re.findall(r'<a href="(/mail/[^"]+)">', listing)[0]
+    files = [tmp_path / "list.html", tmp_path / "mail.html"]
+    files[0].write_text(listing, encoding="utf-8")
+    files[1].write_text((await local_mail.page.get(link)).text, encoding="utf-8")
+    assert html_errors(files) == []
 
 
 @pytest.mark.parametrize("path", ["/mail/none.eml", "/mail/..%2Fsmtp.py", "/mail/none.eml/html"])
