@@ -56,6 +56,7 @@ def ports(config: Mapping[str, str]) -> list[tuple[str, str, int]]:
         ("Kafka", "KAFKA_PORT", kafka),
         ("Kafka's controller", "KAFKA_PORT", kafka + 1),
         ("SMTP", "SMTP_PORT", int(config["SMTP_PORT"])),
+        ("the mail page", "MAIL_PAGE_PORT", int(config["MAIL_PAGE_PORT"])),
     ]
     for service in SERVICES:
         variable = f"{service.upper()}_HTTP_PORT"
@@ -103,7 +104,7 @@ def where_to_look(config: Mapping[str, str]) -> str:
         lines.append(f"  {service:<9} http://127.0.0.1:{port}/docs")
     lines += [
         '  a token   make token ROLE=customer SUB=c-1 NAME="Ada"  (ROLE=staff for the back office)',
-        f"  mail      {LOCAL / 'mail'}/*.eml, one file per message",
+        f"  mail      http://127.0.0.1:{config['MAIL_PAGE_PORT']}/ (files: {LOCAL / 'mail'})",
         "  a story   make demo, in another terminal",
         "Ctrl-C stops everything.",
         "",

@@ -180,7 +180,7 @@ Where to look (token of {customer}: export T={token})
   journal:     curl -s {URLS["audit"]}/orders/{first}/journal -H "Authorization: Bearer $T"
   banners:     curl -s '{URLS["notifier"]}/banners?placement=dashboard' \\
                     -H "Authorization: Bearer $T"
-  mail:        .local/mail/*.eml
+  mail:        http://127.0.0.1:8025/ (the files: .local/mail/*.eml)
   API docs:    {URLS["orders"]}/docs, {URLS["billing"]}/docs,
                {URLS["notifier"]}/docs, {URLS["audit"]}/docs""")
 

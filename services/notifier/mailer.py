@@ -13,7 +13,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from typing import Any
 
 import aiosmtplib
@@ -23,6 +22,7 @@ from contracts.notifier import NotificationDeliveredData, NotificationFailedData
 from services.kit.db import UnitOfWork
 from services.notifier import repository
 from services.notifier.domain import RetryPolicy
+from services.notifier.message import Identity, RecordedMail, wire_bytes
 
 #: Errors that mean "this try failed": the server is down, refused or timed out.
 SEND_ERRORS = (aiosmtplib.SMTPException, OSError, TimeoutError)
@@ -34,30 +34,19 @@ class Smtp:
 
     host: str
     port: int
-    sender: str
+    identity: Identity
     timeout: timedelta
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, mail: RecordedMail) -> None:
         await aiosmtplib.send(
-            message,
+            wire_bytes(mail, self.identity),
+            sender=self.identity.address,
+            recipients=[mail.recipient],
             hostname=self.host,
             port=self.port,
             timeout=self.timeout.total_seconds(),
             start_tls=False,
         )
-
-
-def compose(mail: Any, sender: str) -> EmailMessage:
-    """The MIME message of a recorded mail: a text part and an HTML alternative."""
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = mail.recipient
-    message["Subject"] = mail.subject
-    message["Message-ID"] = f"<{mail.id}@notifier.hosting.example>"
-    message["X-Notification-Kind"] = mail.kind
-    message.set_content(mail.text_body)
-    message.add_alternative(mail.html_body, subtype="html")
-    return message
 
 
 async def send_due_mails(
@@ -73,7 +62,7 @@ async def send_due_mails(
 async def _try(work: UnitOfWork, mail: Any, now: datetime, smtp: Smtp, retry: RetryPolicy) -> None:
     attempts = mail.attempts + 1
     try:
-        await smtp.send(compose(mail, smtp.sender))
+        await smtp.send(mail)
     except SEND_ERRORS as error:
         await _failed_try(work, mail, now, attempts, retry, f"{type(error).__name__}: {error}")
         return

@@ -62,6 +62,7 @@ async def tell(
             kind=notice.kind.value,
             recipient=order.email,
             subject=rendered.subject,
+            language=rendered.language,
             text_body=rendered.text,
             html_body=rendered.html,
             status="pending",

@@ -25,6 +25,7 @@ _ACCENTS = {Severity.INFO: "#2563eb", Severity.WARNING: "#d97706", Severity.CRIT
 class Rendered:
     """A notice in one language: the mail's subject and parts, and the banner's text."""
 
+    language: str
     subject: str
     text: str
     html: str
@@ -62,6 +63,7 @@ class Renderer:
         }
         body = block(template, "body", context)
         return Rendered(
+            language=language,
             subject=subject,
             text=self.env.get_template("base.txt").render(body=body, **layout),
             html=self.env.get_template("base.html").render(

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from services.notifier import domain
 from services.notifier.domain import Notice, NoticeKind
-from services.notifier.render import Renderer
+from services.notifier.render import Rendered, Renderer
 
 ORDER = UUID("3f8e2a6c-0d7b-4c1e-9a55-6b1f0e2d4c21")
 EVENT = UUID("00000000-0000-4000-8000-000000000001")
@@ -49,19 +49,29 @@ SAMPLES: list[tuple[Notice, dict[str, Any]]] = [
 ]
 
 
-def render(locale: str, html: bool) -> str:
+def samples(locale: str) -> list[tuple[Notice, Rendered]]:
+    """One notice of each kind, rendered in a language, for a customer called Anna Nowak."""
     renderer = Renderer("https://panel.hosting.example")
-    parts = []
-    for notice, values in SAMPLES:
-        mail = renderer.notice(
-            NoticeKind(notice.kind),
-            locale=locale,
-            severity=notice.severity,
-            link=notice.link,
-            name="Anna Nowak",
-            service="r1z7og44",
-            **values,
+    return [
+        (
+            notice,
+            renderer.notice(
+                NoticeKind(notice.kind),
+                locale=locale,
+                severity=notice.severity,
+                link=notice.link,
+                name="Anna Nowak",
+                service="r1z7og44",
+                **values,
+            ),
         )
+        for notice, values in SAMPLES
+    ]
+
+
+def render(locale: str, html: bool) -> str:
+    parts = []
+    for notice, mail in samples(locale):
         body = mail.html if html else mail.text
         parts.append(
             f"=== {notice.kind.value} ({notice.severity.value}, banner on {notice.placement.value})"

@@ -1,11 +1,15 @@
 """Settings of the notifier service (environment prefix ``NOTIFIER_``)."""
 
-from datetime import timedelta
+from __future__ import annotations
 
-from pydantic import Field
+from datetime import timedelta
+from email.utils import parseaddr
+
+from pydantic import Field, FilePath, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.kit.settings import ServiceSettings
+from services.notifier.message import DkimKey, Identity, domain_of
 
 
 class NotifierSettings(ServiceSettings):
@@ -18,7 +22,16 @@ class NotifierSettings(ServiceSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 50025
     smtp_timeout: timedelta = timedelta(seconds=10)
+    #: The sender of every mail (``From``, and the envelope sender that bounces go to).
     mail_from: str = "Hosting <noreply@hosting.example>"
+    #: Where a customer's reply goes, since From is a no-reply address; none when empty.
+    mail_reply_to: str | None = "Hosting Support <support@hosting.example>"
+    #: The domain of every ``Message-ID``; From's domain when unset.
+    mail_message_id_domain: str | None = None
+    #: DKIM signing for From's domain: the selector (the public key is published in DNS as
+    #: ``<selector>._domainkey.<domain>``) and the PEM private key file; both or neither.
+    mail_dkim_selector: str | None = None
+    mail_dkim_key_file: FilePath | None = None
     #: How often the sender looks for mail that is due.
     mail_poll_interval: timedelta = timedelta(seconds=2)
     #: Tries per mail before it is recorded as failed; the waits double from the first.
@@ -36,3 +49,26 @@ class NotifierSettings(ServiceSettings):
 
     #: Base of the customer panel that banner and mail links lead to.
     panel_url: str = "https://panel.hosting.example"
+
+    @model_validator(mode="after")
+    def _check_sender(self) -> NotifierSettings:
+        if "@" not in parseaddr(self.mail_from)[1]:
+            raise ValueError(f"NOTIFIER_MAIL_FROM is not an address: {self.mail_from!r}")
+        if (self.mail_dkim_selector is None) != (self.mail_dkim_key_file is None):
+            raise ValueError("DKIM needs both NOTIFIER_MAIL_DKIM_SELECTOR and _KEY_FILE")
+        if self.environment == "production" and domain_of(self.mail_from).endswith(".example"):
+            raise ValueError("NOTIFIER_MAIL_FROM must be the provider's address in production")
+        return self
+
+    def mail_identity(self) -> Identity:
+        """The sender identity of every mail, with its DKIM key read and checked."""
+        domain = domain_of(self.mail_from)
+        key = None
+        if self.mail_dkim_selector and self.mail_dkim_key_file:
+            key = DkimKey.load(domain, self.mail_dkim_selector, self.mail_dkim_key_file)
+        return Identity(
+            sender=self.mail_from,
+            reply_to=self.mail_reply_to or None,
+            message_id_domain=self.mail_message_id_domain or domain,
+            dkim=key,
+        )

@@ -85,6 +85,8 @@ mails = Table(
     Column("kind", String(40), nullable=False),
     Column("recipient", String(320), nullable=False),
     Column("subject", String(500), nullable=False),
+    #: The language the mail is written in (``Content-Language``).
+    Column("language", String(10), nullable=False),
     Column("text_body", Text, nullable=False),
     Column("html_body", Text, nullable=False),
     Column("status", String(20), nullable=False),

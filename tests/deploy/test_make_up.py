@@ -30,6 +30,7 @@ PORTS = {
     "PG_PORT": 55632,
     "KAFKA_PORT": 59492,
     "SMTP_PORT": 50225,
+    "MAIL_PAGE_PORT": 18025,
     "ORDERS_HTTP_PORT": 18001,
     "BILLING_HTTP_PORT": 18002,
     "NOTIFIER_HTTP_PORT": 18003,
@@ -153,6 +154,7 @@ def test_make_up_from_a_private_folder_with_a_space_then_ctrl_c(clone: Path) -> 
         for port in SERVICE_PORTS:
             assert f"http://127.0.0.1:{port}/docs" in announced
         assert "make token" in announced
+        assert f"http://127.0.0.1:{PORTS['MAIL_PAGE_PORT']}/" in announced
         assert str(clone / ".local" / "mail") in announced
 
         run.interrupt()

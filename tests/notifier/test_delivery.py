@@ -114,6 +114,10 @@ async def test_a_stopped_mail_server_delays_mail_and_loses_none(
         assert own_mailbox.messages() == []
         clock.advance(timedelta(minutes=5))
         [mail] = await notifier.mails_to(f"{customer}@example.com", 1)
+        assert mail["Date"].datetime == events.AT, "when it was recorded, not when it was sent"
+        assert mail["Message-ID"].endswith("@hosting.example>"), "From's domain by default"
+        assert mail["Auto-Submitted"] == "auto-generated"
+        assert mail["Content-Language"] == "en"
 
         async def delivered() -> list[NotificationDelivered]:
             return [e for e in await notifier.events() if isinstance(e, NotificationDelivered)]

@@ -265,9 +265,14 @@ async def audit_ledger(system: System, order_ids: list[str], renewed: bool = Fal
 
     # What reached the SMTP server: each mail once by its Message-ID. A notifier killed between
     # the SMTP answer and its commit sends the same message again (same Message-ID), which mail
-    # systems drop as a duplicate; counted apart, not as a second mail.
-    mail_ids = {f"<{row['id']}@notifier.hosting.example>" for row in accepted_mails}
-    received = Counter(m["Message-ID"] for m in system.mails() if m["Message-ID"] in mail_ids)
+    # systems drop as a duplicate; counted apart, not as a second mail. The Message-ID's
+    # domain is the configured sender's: a mail is matched by the id before it.
+    mail_ids = {str(row["id"]) for row in accepted_mails}
+    received = Counter(
+        mail_id
+        for m in system.mails()
+        if (mail_id := str(m["Message-ID"] or "").strip("<>").partition("@")[0]) in mail_ids
+    )
     for message_id in mail_ids:
         if not received[message_id]:
             lost["acceptance mail at SMTP"] += 1
