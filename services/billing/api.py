@@ -1,4 +1,5 @@
-"""Billing's HTTP routes: invoices for customers and staff, payments, voids, exemptions.
+"""Billing's HTTP routes: invoices for customers and staff, payments (and unmatched ones),
+voids, exemptions.
 
 Each route opens one unit of work and commits it by leaving the block; the use cases and
 the rules live in handlers and domain."""
@@ -29,6 +30,8 @@ from services.billing.schemas import (
     OrderInvoiceCount,
     PaymentView,
     RecordPayment,
+    UnmatchedPayments,
+    UnmatchedPaymentView,
     VoidInvoice,
 )
 from services.kit import idempotency
@@ -160,6 +163,25 @@ async def record_payment(
                 body=view.model_dump(mode="json"),
             )
     return view
+
+
+@router.get(
+    "/payments/unmatched",
+    response_model=UnmatchedPayments,
+    tags=["payments"],
+    summary="Payments no invoice took (staff)",
+)
+async def unmatched_payments(
+    request: Request,
+    principal: StaffPrincipal,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> UnmatchedPayments:
+    """Money received and not (all) applied: for an invoice billing does not know, a void or
+    already paid one, in another currency, or more than was owed. The reason says which."""
+    async with _database(request).unit_of_work() as work:
+        found = await repo.unmatched_payments(work.session, limit)
+        count = await repo.count_unmatched_payments(work.session)
+    return UnmatchedPayments(items=[UnmatchedPaymentView.of(p) for p in found], count=count)
 
 
 @router.post(

@@ -37,7 +37,7 @@ def create_runtime(
     runtime = Runtime(settings, publishes_on=BILLING, registry=registry, clock=clock)
     policy = settings.dunning_policy()
     consumers.subscribe(runtime, policy)
-    jobs.schedule(runtime, policy, settings.jobs_interval)
+    jobs.schedule(runtime, policy, settings.jobs_interval, registry)
     return runtime
 
 

@@ -4,9 +4,11 @@ committing). Event handlers share one signature, ``(work, event, *, origin, poli
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 from contracts import (
+    Envelope,
     InvoiceKind,
     Money,
     OrderCancellationRevoked,
@@ -35,6 +37,7 @@ from services.billing.domain import (
     unmatched_payment,
 )
 from services.billing.events import Origin
+from services.kit import parking
 from services.kit.db import UnitOfWork
 
 # --- issuing ----------------------------------------------------------------------------------
@@ -105,6 +108,7 @@ async def order_placed(
         policy=policy,
         initial_for=order.order_id,
     )
+    await _take_parked(work, order.order_id, origin, policy)
 
 
 async def renewal_requested(
@@ -138,41 +142,69 @@ async def renewal_requested(
 # --- the orders projection --------------------------------------------------------------------
 
 
+# An order's later events can come before its ``order.placed`` (that one dead-lettered and
+# replayed after a fix): each is parked and applied, in order, right after the placement.
+
+
 async def order_completed(
     work: UnitOfWork, event: OrderCompleted, *, origin: Origin, policy: DunningPolicy
 ) -> None:
     """The paid period starts: renewal invoices are counted from its end."""
-    await repo.update_order(
-        work.session, event.order_id, status="active", paid_until=event.data.paid_until
-    )
+    await _project(work, event, origin, status="active", paid_until=event.data.paid_until)
 
 
 async def order_renewed(
     work: UnitOfWork, event: OrderRenewed, *, origin: Origin, policy: DunningPolicy
 ) -> None:
-    await repo.update_order(work.session, event.order_id, paid_until=event.data.paid_until)
+    await _project(work, event, origin, paid_until=event.data.paid_until)
 
 
 async def cancellation_scheduled(
     work: UnitOfWork, event: OrderCancellationScheduled, *, origin: Origin, policy: DunningPolicy
 ) -> None:
     """An order ending with its period needs no renewal invoice."""
-    await repo.update_order(work.session, event.order_id, ends_at_period_end=True)
+    await _project(work, event, origin, ends_at_period_end=True)
 
 
 async def cancellation_revoked(
     work: UnitOfWork, event: OrderCancellationRevoked, *, origin: Origin, policy: DunningPolicy
 ) -> None:
-    await repo.update_order(work.session, event.order_id, ends_at_period_end=False)
+    await _project(work, event, origin, ends_at_period_end=False)
 
 
 async def order_cancelled(
     work: UnitOfWork, event: OrderCancelled, *, origin: Origin, policy: DunningPolicy
 ) -> None:
     """A cancelled order's unpaid invoices will not be paid any more: void them."""
-    await repo.update_order(work.session, event.order_id, status="cancelled")
+    if not await _project(work, event, origin, status="cancelled"):
+        return
     for invoice in await repo.unpaid_invoices_of_order(work.session, event.order_id):
         await void(work, invoice, reason=f"order {event.order_id} was cancelled", origin=origin)
+
+
+async def _project(work: UnitOfWork, event: Envelope[Any], origin: Origin, **values: Any) -> bool:
+    """Update billing's view of the event's order; False after parking the event when the
+    order is not known yet."""
+    assert event.order_id is not None, "orders events name their order"
+    if await repo.update_order(work.session, event.order_id, **values):
+        return True
+    await parking.park(work.session, event, origin.now)
+    return False
+
+
+async def _take_parked(
+    work: UnitOfWork, order_id: UUID, origin: Origin, policy: DunningPolicy
+) -> None:
+    replayed: dict[type[Envelope[Any]], Any] = {
+        OrderCompleted: order_completed,
+        OrderRenewed: order_renewed,
+        OrderCancellationScheduled: cancellation_scheduled,
+        OrderCancellationRevoked: cancellation_revoked,
+        OrderCancelled: order_cancelled,
+    }
+    for event in await parking.take(work.session, order_id):
+        cause = Origin.of_event(event, origin.now)
+        await replayed[type(event)](work, event, origin=cause, policy=policy)
 
 
 async def void(work: UnitOfWork, invoice: Invoice, *, reason: str, origin: Origin) -> None:

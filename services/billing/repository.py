@@ -52,8 +52,15 @@ async def add_order(session: AsyncSession, order: BilledOrder) -> bool:
     return inserted is not None
 
 
-async def update_order(session: AsyncSession, order_id: UUID, **values: Any) -> None:
-    await session.execute(update(orders).where(orders.c.order_id == order_id).values(**values))
+async def update_order(session: AsyncSession, order_id: UUID, **values: Any) -> bool:
+    """Change billing's view of an order; False when billing does not know the order."""
+    changed = await session.scalar(
+        update(orders)
+        .where(orders.c.order_id == order_id)
+        .values(**values)
+        .returning(orders.c.order_id)
+    )
+    return changed is not None
 
 
 async def renewal_candidates(session: AsyncSession, horizon: date, limit: int) -> list[BilledOrder]:
@@ -428,6 +435,26 @@ async def payments_of(session: AsyncSession, invoice_id: UUID) -> list[PaymentRe
         .order_by(payments.c.received_at, payments.c.payment_id)
     )
     return [PaymentRecord(**row._asdict()) for row in rows]
+
+
+#: A payment some of whose money went to no invoice: staff must look at it.
+_UNMATCHED = and_(payments.c.outcome == "received", payments.c.applied < payments.c.amount)
+
+
+async def unmatched_payments(session: AsyncSession, limit: int) -> list[PaymentRecord]:
+    """Received payments not wholly applied to an invoice, newest first."""
+    rows = await session.execute(
+        select(payments)
+        .where(_UNMATCHED)
+        .order_by(payments.c.received_at.desc(), payments.c.payment_id)
+        .limit(limit)
+    )
+    return [PaymentRecord(**row._asdict()) for row in rows]
+
+
+async def count_unmatched_payments(session: AsyncSession) -> int:
+    counted = await session.scalar(select(func.count()).select_from(payments).where(_UNMATCHED))
+    return int(counted or 0)
 
 
 async def set_exemption(

@@ -76,6 +76,27 @@ class PaymentView(BaseModel):
         )
 
 
+class UnmatchedPaymentView(PaymentView):
+    """A payment whose money did not (all) go to an invoice, and why."""
+
+    unapplied: Money
+    """How much of it no invoice took: to refund, or to book by hand."""
+
+    @classmethod
+    def of(cls, record: PaymentRecord) -> UnmatchedPaymentView:
+        view = PaymentView.of(record)
+        unapplied = money(record.amount - record.applied, record.currency)
+        return cls(**view.model_dump(), unapplied=unapplied)
+
+
+class UnmatchedPayments(BaseModel):
+    """Unmatched payments, newest first."""
+
+    items: list[UnmatchedPaymentView]
+    count: int
+    """How many there are in all."""
+
+
 class InvoiceDetail(InvoiceView):
     """One invoice with its lines and its payments."""
 
