@@ -129,6 +129,8 @@ class Invoice:
     renewal_id: UUID | None = None
     dunning_stage: OverdueStage | None = None
     voided_reason: str | None = field(default=None)
+    #: The invoice this one corrects (issued in its place when an order left it).
+    replaces: UUID | None = None
 
     @property
     def currency(self) -> str:
@@ -150,6 +152,11 @@ class Invoice:
     def was_overdue(self) -> bool:
         """Whether dunning ever reached it (paying it lifts a non-payment suspension)."""
         return self.dunning_stage is not None
+
+    def lines_without(self, order_id: UUID) -> list[Line]:
+        """The lines left when an order's line is taken off: what a corrected invoice bills
+        once one order of a batch is cancelled (none left: the invoice is simply void)."""
+        return [line for line in self.lines if line.order_id != order_id]
 
     def _apply(self, action: InvoiceAction) -> None:
         target = TRANSITIONS.get((self.status, action))
@@ -201,6 +208,7 @@ def new_invoice(
     issued_on: date,
     due_on: date,
     renewal_id: UUID | None = None,
+    replaces: UUID | None = None,
 ) -> Invoice:
     """A fresh open invoice; refuses no lines, mixed currencies and an order listed twice."""
     if not lines:
@@ -219,6 +227,7 @@ def new_invoice(
         issued_on=issued_on,
         due_on=max(due_on, issued_on),
         renewal_id=renewal_id,
+        replaces=replaces,
     )
 
 

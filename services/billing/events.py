@@ -112,7 +112,7 @@ def issued(invoice: Invoice, origin: Origin) -> InvoiceIssued:
     return InvoiceIssued(**origin.envelope(invoice.order_ids[0]), data=data)
 
 
-def paid(invoice: Invoice, payment_id: str, origin: Origin) -> InvoicePaid:
+def paid(invoice: Invoice, payment_id: str | None, origin: Origin) -> InvoicePaid:
     assert invoice.paid_at is not None, "only a paid invoice is announced as paid"
     data = InvoicePaidData(
         **_whole_invoice(invoice),

@@ -55,6 +55,7 @@ async def issue_invoice(
     renewal_id: UUID | None = None,
     initial_for: UUID | None = None,
     due_on: date | None = None,
+    replaces: UUID | None = None,
 ) -> Invoice:
     """Number, store and announce a new invoice, all in the caller's transaction.
 
@@ -70,6 +71,7 @@ async def issue_invoice(
         issued_on=today,
         due_on=due_on or policy.initial_due_on(today),
         renewal_id=renewal_id,
+        replaces=replaces,
     )
     await repo.add_invoice(work.session, invoice, initial_for=initial_for)
     work.publish(events.issued(invoice, origin))
@@ -175,11 +177,45 @@ async def cancellation_revoked(
 async def order_cancelled(
     work: UnitOfWork, event: OrderCancelled, *, origin: Origin, policy: DunningPolicy
 ) -> None:
-    """A cancelled order's unpaid invoices will not be paid any more: void them."""
+    """A cancelled order's unpaid invoices will not be paid any more: void them. An invoice
+    that also bills other orders (a batch renewal) is corrected instead: void, and its other
+    lines billed on a new invoice in its place."""
     if not await _project(work, event, origin, status="cancelled"):
         return
+    reason = f"order {event.order_id} was cancelled"
     for invoice in await repo.unpaid_invoices_of_order(work.session, event.order_id):
-        await void(work, invoice, reason=f"order {event.order_id} was cancelled", origin=origin)
+        rest = invoice.lines_without(event.order_id)
+        if not rest:
+            await void(work, invoice, reason=reason, origin=origin)
+            continue
+        # Void first: a renewal request has one invoice that is not void.
+        await void(work, invoice, reason=f"{reason}; corrected invoice issued", origin=origin)
+        await _correct(work, invoice, rest, origin=origin, policy=policy)
+
+
+async def _correct(
+    work: UnitOfWork, invoice: Invoice, lines: list[Line], *, origin: Origin, policy: DunningPolicy
+) -> None:
+    """Bill the lines left of a void invoice on a new one in its place (a new number of the
+    year's gapless sequence): the same kind, renewal request and due date (not before today),
+    and the money already paid on it."""
+    corrected = await issue_invoice(
+        work,
+        kind=invoice.kind,
+        customer_id=invoice.customer_id,
+        lines=lines,
+        origin=origin,
+        policy=policy,
+        renewal_id=invoice.renewal_id,
+        due_on=invoice.due_on,
+        replaces=invoice.id,
+    )
+    if invoice.paid_amount == ZERO:
+        return
+    outcome = corrected.take_payment(invoice.paid_amount, invoice.currency, origin.now)
+    await repo.save_invoice(work.session, corrected)
+    if outcome.settled:
+        work.publish(events.paid(corrected, None, origin))
 
 
 async def _project(work: UnitOfWork, event: Envelope[Any], origin: Origin, **values: Any) -> bool:

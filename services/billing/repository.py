@@ -146,6 +146,7 @@ async def add_invoice(
             due_on=invoice.due_on,
             renewal_id=invoice.renewal_id,
             initial_for=initial_for,
+            replaces=invoice.replaces,
         )
     )
     await session.execute(
@@ -394,6 +395,7 @@ def _invoice(row: Row[Any], lines: list[Line]) -> Invoice:
         renewal_id=row.renewal_id,
         dunning_stage=OverdueStage(row.dunning_stage) if row.dunning_stage else None,
         voided_reason=row.voided_reason,
+        replaces=row.replaces,
     )
 
 

@@ -39,6 +39,8 @@ class InvoiceView(BaseModel):
     paid_at: datetime | None
     renewal_id: UUID | None
     order_ids: list[UUID]
+    replaces: UUID | None = None
+    """The void invoice this one corrects (an order of a batch was cancelled)."""
 
     @classmethod
     def of(cls, invoice: Invoice) -> InvoiceView:
@@ -137,6 +139,7 @@ def _summary(invoice: Invoice) -> dict[str, object]:
         "paid_at": invoice.paid_at,
         "renewal_id": invoice.renewal_id,
         "order_ids": invoice.order_ids,
+        "replaces": invoice.replaces,
     }
 
 
