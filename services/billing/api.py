@@ -16,12 +16,13 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from services.billing import handlers
+from services.billing import exemptions, handlers
 from services.billing import repository as repo
 from services.billing.domain import InvoiceNotFound, InvoiceStatus
 from services.billing.events import Origin
 from services.billing.schemas import (
     Exempt,
+    ExemptionPage,
     ExemptionView,
     InvoiceCounts,
     InvoiceDetail,
@@ -198,6 +199,39 @@ async def void_invoice(
     return InvoiceView.of(invoice)
 
 
+@router.get(
+    "/dunning-exemptions",
+    response_model=ExemptionPage,
+    tags=["dunning"],
+    summary="Customers exempt from automatic suspension (staff)",
+)
+async def list_exemptions(
+    request: Request,
+    principal: StaffPrincipal,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ExemptionPage:
+    """Every exempt customer with who exempted them, when and why; the latest first."""
+    async with _database(request).unit_of_work() as work:
+        found = await repo.list_exemptions(work.session, limit)
+        count = await repo.count_exemptions(work.session)
+    return ExemptionPage(items=[ExemptionView.of(e) for e in found], count=count)
+
+
+@router.get(
+    "/dunning-exemptions/{customer_id}",
+    response_model=ExemptionView,
+    tags=["dunning"],
+    summary="One customer's exemption (staff)",
+)
+async def get_exemption(
+    request: Request, principal: StaffPrincipal, customer_id: str
+) -> ExemptionView:
+    """404 when the customer is not exempt."""
+    async with _database(request).unit_of_work() as work:
+        found = await exemptions.get_exemption(work, customer_id=customer_id)
+    return ExemptionView.of(found)
+
+
 @router.put(
     "/dunning-exemptions/{customer_id}",
     response_model=ExemptionView,
@@ -207,18 +241,14 @@ async def void_invoice(
 async def exempt_customer(
     request: Request, principal: StaffPrincipal, customer_id: str, body: Exempt
 ) -> ExemptionView:
-    """Their unpaid invoices are still marked overdue, but never suspend or terminate."""
+    """Their unpaid invoices are still marked overdue, but never suspend or terminate. The
+    change is journaled under each of their orders."""
     origin = _origin(request, principal)
     async with _database(request).unit_of_work() as work:
-        await repo.set_exemption(
-            work.session, customer_id, reason=body.reason, by=principal.id, at=origin.now
+        exemption = await exemptions.exempt(
+            work, customer_id=customer_id, reason=body.reason, origin=origin
         )
-    return ExemptionView(
-        customer_id=customer_id,
-        reason=body.reason,
-        exempted_by=principal.id,
-        exempted_at=origin.now,
-    )
+    return ExemptionView.of(exemption)
 
 
 @router.delete(
@@ -228,9 +258,10 @@ async def exempt_customer(
     summary="End a customer's exemption (staff)",
 )
 async def end_exemption(request: Request, principal: StaffPrincipal, customer_id: str) -> Response:
-    """Automatic suspension applies to the customer again."""
+    """Automatic suspension applies to the customer again; journaled like the exemption."""
+    origin = _origin(request, principal)
     async with _database(request).unit_of_work() as work:
-        await repo.drop_exemption(work.session, customer_id)
+        await exemptions.end_exemption(work, customer_id=customer_id, origin=origin)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -10,6 +10,7 @@ from services.billing import consumers, jobs
 from services.billing.api import router
 from services.billing.domain import (
     CurrencyMismatch,
+    ExemptionNotFound,
     InvoiceIsVoid,
     InvoiceNotFound,
     TransitionNotAllowed,
@@ -24,6 +25,7 @@ DESCRIPTION = "Invoices, payments, renewal invoices and the dunning policy."
 
 DOMAIN_ERRORS: dict[type[Exception], int] = {
     InvoiceNotFound: 404,
+    ExemptionNotFound: 404,
     InvoiceIsVoid: 409,
     TransitionNotAllowed: 409,
     CurrencyMismatch: 422,

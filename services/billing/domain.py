@@ -74,6 +74,13 @@ class InvoiceIsVoid(BillingError):
         super().__init__(f"Invoice {number} is void and cannot be paid")
 
 
+class ExemptionNotFound(BillingError):
+    """The customer is not exempt from dunning."""
+
+    def __init__(self, customer_id: str) -> None:
+        super().__init__(f"Customer {customer_id} is not exempt from dunning")
+
+
 class CurrencyMismatch(BillingError):
     """Amounts in different currencies where one currency is required."""
 
@@ -252,6 +259,16 @@ class BilledOrder:
             amount=self.price,
             currency=self.currency,
         )
+
+
+@dataclass(frozen=True)
+class Exemption:
+    """A customer whose unpaid invoices dunning only marks overdue: who decided it and why."""
+
+    customer_id: str
+    reason: str
+    exempted_by: str
+    exempted_at: datetime
 
 
 @dataclass(frozen=True)

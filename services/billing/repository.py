@@ -14,7 +14,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.billing import InvoiceKind, OverdueStage
-from services.billing.domain import UNPAID, BilledOrder, Invoice, InvoiceStatus, Line
+from services.billing.domain import (
+    UNPAID,
+    BilledOrder,
+    Exemption,
+    Invoice,
+    InvoiceStatus,
+    Line,
+)
 from services.billing.tables import (
     auto_renewals,
     dunning_stages,
@@ -459,13 +466,15 @@ async def count_unmatched_payments(session: AsyncSession) -> int:
     return int(counted or 0)
 
 
-async def set_exemption(
-    session: AsyncSession, customer_id: str, *, reason: str, by: str, at: datetime
-) -> None:
-    values = {"reason": reason, "exempted_by": by, "exempted_at": at}
+async def set_exemption(session: AsyncSession, exemption: Exemption) -> None:
+    values = {
+        "reason": exemption.reason,
+        "exempted_by": exemption.exempted_by,
+        "exempted_at": exemption.exempted_at,
+    }
     await session.execute(
         insert(exemptions)
-        .values(customer_id=customer_id, **values)
+        .values(customer_id=exemption.customer_id, **values)
         .on_conflict_do_update(index_elements=[exemptions.c.customer_id], set_=values)
     )
 
@@ -477,6 +486,39 @@ async def drop_exemption(session: AsyncSession, customer_id: str) -> bool:
         .returning(exemptions.c.customer_id)
     )
     return result.first() is not None
+
+
+async def list_exemptions(session: AsyncSession, limit: int) -> list[Exemption]:
+    """Exempt customers, the latest decision first."""
+    rows = await session.execute(
+        select(exemptions)
+        .order_by(exemptions.c.exempted_at.desc(), exemptions.c.customer_id)
+        .limit(limit)
+    )
+    return [Exemption(**row._asdict()) for row in rows]
+
+
+async def count_exemptions(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(exemptions)) or 0)
+
+
+async def get_exemption(session: AsyncSession, customer_id: str) -> Exemption | None:
+    row = (
+        await session.execute(select(exemptions).where(exemptions.c.customer_id == customer_id))
+    ).first()
+    return None if row is None else Exemption(**row._asdict())
+
+
+async def live_orders_of(session: AsyncSession, customer_id: str) -> list[UUID]:
+    """The customer's orders billing knows that are not cancelled, in a stable order."""
+    found: Sequence[UUID] = (
+        await session.scalars(
+            select(orders.c.order_id)
+            .where(orders.c.customer_id == customer_id, orders.c.status != "cancelled")
+            .order_by(orders.c.order_id)
+        )
+    ).all()
+    return list(found)
 
 
 async def is_exempt(session: AsyncSession, customer_id: str) -> bool:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from contracts import InvoiceKind, Money, PaymentSource
 from contracts.envelope import Text
-from services.billing.domain import Invoice, InvoiceStatus
+from services.billing.domain import Exemption, Invoice, InvoiceStatus
 from services.billing.events import money
 from services.billing.repository import PaymentRecord
 
@@ -190,7 +190,26 @@ class Exempt(BaseModel):
 
 
 class ExemptionView(BaseModel):
+    """A customer exempt from automatic suspension: who decided it, when and why."""
+
     customer_id: str
     reason: str
     exempted_by: str
     exempted_at: datetime
+
+    @classmethod
+    def of(cls, exemption: Exemption) -> ExemptionView:
+        return cls(
+            customer_id=exemption.customer_id,
+            reason=exemption.reason,
+            exempted_by=exemption.exempted_by,
+            exempted_at=exemption.exempted_at,
+        )
+
+
+class ExemptionPage(BaseModel):
+    """Exempt customers, the latest decision first."""
+
+    items: list[ExemptionView]
+    count: int
+    """How many customers are exempt in all."""
