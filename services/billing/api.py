@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from services.billing import exemptions, handlers
+from services.billing import exemptions, handlers, payments
 from services.billing import repository as repo
 from services.billing.domain import InvoiceNotFound, InvoiceStatus
 from services.billing.events import Origin
@@ -147,7 +147,7 @@ async def record_payment(
             )
             if earlier is not None:
                 return JSONResponse(earlier.body, status_code=earlier.status)
-        record = await handlers.record_staff_payment(
+        record = await payments.record_staff_payment(
             work,
             invoice_id=invoice_id,
             amount=body.amount,
