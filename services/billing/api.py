@@ -31,6 +31,7 @@ from services.billing.schemas import (
     OrderInvoiceCount,
     PaymentView,
     RecordPayment,
+    ResolvePayment,
     UnmatchedPayments,
     UnmatchedPaymentView,
     VoidInvoice,
@@ -183,6 +184,27 @@ async def unmatched_payments(
         found = await repo.unmatched_payments(work.session, limit)
         count = await repo.count_unmatched_payments(work.session)
     return UnmatchedPayments(items=[UnmatchedPaymentView.of(p) for p in found], count=count)
+
+
+@router.post(
+    "/payments/unmatched/{payment_id}/resolve",
+    response_model=PaymentView,
+    tags=["payments"],
+    summary="Mark unmatched money as dealt with (staff)",
+)
+async def resolve_unmatched(
+    request: Request, principal: StaffPrincipal, payment_id: str, body: ResolvePayment
+) -> PaymentView:
+    """Refunded, or booked by hand: it leaves the unmatched list and keeps how, who and when.
+    404 when no unmatched payment has that id (or it was resolved already)."""
+    async with _database(request).unit_of_work() as work:
+        record = await payments.resolve_unmatched(
+            work,
+            payment_id=payment_id,
+            resolution=body.resolution,
+            origin=_origin(request, principal),
+        )
+    return PaymentView.of(record)
 
 
 @router.post(

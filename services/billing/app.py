@@ -14,6 +14,7 @@ from services.billing.domain import (
     InvoiceIsVoid,
     InvoiceNotFound,
     TransitionNotAllowed,
+    UnmatchedPaymentNotFound,
 )
 from services.billing.settings import BillingSettings
 from services.kit.clock import Clock
@@ -26,6 +27,7 @@ DESCRIPTION = "Invoices, payments, renewal invoices and the dunning policy."
 DOMAIN_ERRORS: dict[type[Exception], int] = {
     InvoiceNotFound: 404,
     ExemptionNotFound: 404,
+    UnmatchedPaymentNotFound: 404,
     InvoiceIsVoid: 409,
     TransitionNotAllowed: 409,
     CurrencyMismatch: 422,

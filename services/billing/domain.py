@@ -74,6 +74,13 @@ class InvoiceIsVoid(BillingError):
         super().__init__(f"Invoice {number} is void and cannot be paid")
 
 
+class UnmatchedPaymentNotFound(BillingError):
+    """No unmatched payment of that id (never, or resolved already)."""
+
+    def __init__(self, payment_id: str) -> None:
+        super().__init__(f"There is no unmatched payment {payment_id}")
+
+
 class ExemptionNotFound(BillingError):
     """The customer is not exempt from dunning."""
 

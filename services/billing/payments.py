@@ -14,6 +14,7 @@ from services.billing.domain import (
     DunningPolicy,
     InvoiceNotFound,
     PaymentOutcome,
+    UnmatchedPaymentNotFound,
     unmatched_payment,
 )
 from services.billing.events import Origin
@@ -56,6 +57,19 @@ async def payment_failed(
             received_at=origin.now,
         ),
     )
+
+
+async def resolve_unmatched(
+    work: UnitOfWork, *, payment_id: str, resolution: str, origin: Origin
+) -> repo.PaymentRecord:
+    """Staff dealt with unmatched money by hand (refunded it, booked it elsewhere): it leaves
+    the unmatched list, and the payment keeps who did what and when."""
+    resolved = await repo.resolve_unmatched(
+        work.session, payment_id, by=origin.actor.id, at=origin.now, resolution=resolution
+    )
+    if resolved is None:
+        raise UnmatchedPaymentNotFound(payment_id)
+    return resolved
 
 
 async def record_staff_payment(

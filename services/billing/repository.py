@@ -424,6 +424,10 @@ class PaymentRecord:
     received_at: datetime
     note: str | None = None
     recorded_by: str | None = None
+    #: Unmatched money staff dealt with by hand (refunded, booked elsewhere): when, who, how.
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    resolution: str | None = None
 
 
 async def add_payment(session: AsyncSession, payment: PaymentRecord) -> bool:
@@ -446,8 +450,12 @@ async def payments_of(session: AsyncSession, invoice_id: UUID) -> list[PaymentRe
     return [PaymentRecord(**row._asdict()) for row in rows]
 
 
-#: A payment some of whose money went to no invoice: staff must look at it.
-_UNMATCHED = and_(payments.c.outcome == "received", payments.c.applied < payments.c.amount)
+#: A payment some of whose money went to no invoice, not yet resolved: staff must look at it.
+_UNMATCHED = and_(
+    payments.c.outcome == "received",
+    payments.c.applied < payments.c.amount,
+    payments.c.resolved_at.is_(None),
+)
 
 
 async def unmatched_payments(session: AsyncSession, limit: int) -> list[PaymentRecord]:
@@ -459,6 +467,21 @@ async def unmatched_payments(session: AsyncSession, limit: int) -> list[PaymentR
         .limit(limit)
     )
     return [PaymentRecord(**row._asdict()) for row in rows]
+
+
+async def resolve_unmatched(
+    session: AsyncSession, payment_id: str, *, by: str, at: datetime, resolution: str
+) -> PaymentRecord | None:
+    """Mark an unmatched payment as dealt with; None when there is no such unmatched one."""
+    row = (
+        await session.execute(
+            update(payments)
+            .where(_UNMATCHED, payments.c.payment_id == payment_id)
+            .values(resolved_at=at, resolved_by=by, resolution=resolution)
+            .returning(*payments.c)
+        )
+    ).first()
+    return None if row is None else PaymentRecord(**row._asdict())
 
 
 async def count_unmatched_payments(session: AsyncSession) -> int:

@@ -61,6 +61,10 @@ class PaymentView(BaseModel):
     flag_reason: str | None
     note: str | None
     received_at: datetime
+    resolution: str | None = None
+    """How staff dealt with it when no invoice took its money."""
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
 
     @classmethod
     def of(cls, record: PaymentRecord) -> PaymentView:
@@ -75,6 +79,9 @@ class PaymentView(BaseModel):
             flag_reason=record.flag_reason,
             note=record.note,
             received_at=record.received_at,
+            resolution=record.resolution,
+            resolved_by=record.resolved_by,
+            resolved_at=record.resolved_at,
         )
 
 
@@ -175,6 +182,12 @@ class RecordPayment(BaseModel):
         if value.amount <= 0:
             raise ValueError("a payment is more than zero")
         return value
+
+
+class ResolvePayment(BaseModel):
+    """How staff dealt with unmatched money (e.g. "refunded on 2026-03-04")."""
+
+    resolution: Text
 
 
 class VoidInvoice(BaseModel):

@@ -110,6 +110,10 @@ payments = Table(
     Column("note", Text, nullable=True),
     Column("recorded_by", String(200), nullable=True),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    #: Unmatched money staff dealt with by hand: no longer listed as unmatched.
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("resolved_by", String(200), nullable=True),
+    Column("resolution", Text, nullable=True),
     PrimaryKeyConstraint("payment_id", "outcome", name="pk_payments"),
     Index("ix_payments_invoice_id", "invoice_id"),
 )

@@ -1,6 +1,6 @@
 """Facts billing cannot apply when they come: an order's events before its ``order.placed``
 are parked and applied after it (or dead-lettered after the configured time); money that no
-invoice takes is listed for staff and counted. Nothing vanishes."""
+invoice takes is listed for staff and counted until they resolve it. Nothing vanishes."""
 
 from __future__ import annotations
 
@@ -138,3 +138,20 @@ async def test_money_no_invoice_takes_is_listed_for_staff_and_counted(billing: B
     assert "billing_unmatched_payments 5.0" in metrics
     customer = await billing.http.get("/payments/unmatched", headers=ALICE)
     assert customer.status_code == 403
+
+    # Staff refund the stray payment: it leaves the list, and keeps how, who and when.
+    refunded = sent["unknown"].data.payment_id
+    path = f"/payments/unmatched/{refunded}/resolve"
+    body = {"resolution": "refunded to the card"}
+    assert (await billing.http.post(path, json=body, headers=ALICE)).status_code == 403
+    resolved = await billing.http.post(path, json=body, headers=STAFF)
+    assert resolved.status_code == 200, resolved.text
+    assert resolved.json()["resolution"] == "refunded to the card"
+    assert resolved.json()["resolved_by"] == "clerk-1"
+    after = (await billing.http.get("/payments/unmatched", headers=STAFF)).json()
+    assert after["count"] == len(sent) - 1
+    assert refunded not in {item["payment_id"] for item in after["items"]}
+    again = await billing.http.post(path, json=body, headers=STAFF)
+    assert again.status_code == 404
+    await billing.run_job(UNMATCHED)
+    assert "billing_unmatched_payments 4.0" in (await billing.http.get("/metrics")).text
