@@ -5,6 +5,7 @@
 
 from contracts.billing import (
     BILLING,
+    DunningExemptionChanged,
     InvoiceIssued,
     InvoiceKind,
     InvoiceLine,
@@ -87,6 +88,7 @@ __all__ = [
     "ActorKind",
     "CancellationMode",
     "Customer",
+    "DunningExemptionChanged",
     "Envelope",
     "IncidentOpened",
     "IncidentResolved",

@@ -225,6 +225,43 @@ class PaymentRecorded(Envelope[PaymentRecordedData]):
     version: Literal[1] = 1
 
 
+class DunningExemptionChangedData(MultiOrderData):
+    """Staff exempted a customer from dunning's suspension and termination, or ended it."""
+
+    customer_id: ShortText
+    exempt: bool
+    """True: the customer's unpaid invoices are only marked overdue; false: dunning applies
+    to them again."""
+    reason: Text | None = None
+    """Why staff exempted the customer (given with an exemption)."""
+    order_ids: list[UUID] = Field(default_factory=list)
+    """The customer's orders that are not cancelled: the journals that record the change."""
+
+    @property
+    def concerned_order_ids(self) -> Sequence[UUID]:
+        return self.order_ids
+
+    @model_validator(mode="after")
+    def _exemption_has_reason(self) -> Self:
+        if self.exempt != (self.reason is not None):
+            raise ValueError("an exemption has a reason, its end has none")
+        return self
+
+
+class DunningExemptionChanged(Envelope[DunningExemptionChangedData]):
+    """``dunning.exemption_changed``: ``order_id`` is the first of the customer's orders, or
+    null when billing knows none."""
+
+    type: Literal["dunning.exemption_changed"] = "dunning.exemption_changed"
+    version: Literal[1] = 1
+
+    @model_validator(mode="after")
+    def _keyed_by_first_order(self) -> Self:
+        if self.order_id != next(iter(self.data.order_ids), None):
+            raise ValueError("order_id must be the first order the data lists, if any")
+        return self
+
+
 BILLING = Topic(
     "billing.events",
     InvoiceIssued,
@@ -233,4 +270,5 @@ BILLING = Topic(
     InvoiceReminderDue,
     InvoiceVoided,
     PaymentRecorded,
+    DunningExemptionChanged,
 )

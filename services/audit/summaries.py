@@ -163,6 +163,20 @@ def _violation(en: str, de: str, pl: str) -> Callable[[Any], Summary]:
     return summary
 
 
+def _exemption(d: Any) -> Summary:
+    if d.exempt:
+        return Summary(
+            f"Customer exempted from dunning: {d.reason}",
+            f"Kunde vom Mahnwesen ausgenommen: {d.reason}",
+            f"Klient zwolniony z windykacji: {d.reason}",
+        )
+    return Summary(
+        "Dunning exemption ended",
+        "Ausnahme vom Mahnwesen beendet",
+        "Koniec zwolnienia z windykacji",
+    )
+
+
 def _incident_opened(d: Any) -> Summary:
     what = f"{d.severity}: {d.summary}"
     return Summary(f"Incident opened, {what}", f"Störung gemeldet, {what}", f"Awaria, {what}")
@@ -200,6 +214,7 @@ SUMMARIES: dict[str, Callable[[Any], Summary]] = {
     "invoice.reminder_due": _reminder_due,
     "invoice.voided": _invoice("Invoice voided:", "Rechnung storniert:", "Anulowano fakturę:"),
     "payment.recorded": _payment("Payment recorded", "Zahlung verbucht", "Zaksięgowano płatność"),
+    "dunning.exemption_changed": _exemption,
     "payment.received": _payment("Payment received", "Zahlung eingegangen", "Otrzymano płatność"),
     "payment.failed": _payment("Payment failed", "Zahlung fehlgeschlagen", "Płatność nieudana"),
     "notification.delivered": _notification(

@@ -1,4 +1,5 @@
-"""Billing's HTTP routes: invoices for customers and staff, payments, voids, exemptions.
+"""Billing's HTTP routes: invoices for customers and staff, payments (and unmatched ones),
+voids, exemptions.
 
 Each route opens one unit of work and commits it by leaving the block; the use cases and
 the rules live in handlers and domain."""
@@ -15,12 +16,13 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from services.billing import handlers
+from services.billing import exemptions, handlers, payments
 from services.billing import repository as repo
 from services.billing.domain import InvoiceNotFound, InvoiceStatus
 from services.billing.events import Origin
 from services.billing.schemas import (
     Exempt,
+    ExemptionPage,
     ExemptionView,
     InvoiceCounts,
     InvoiceDetail,
@@ -29,6 +31,9 @@ from services.billing.schemas import (
     OrderInvoiceCount,
     PaymentView,
     RecordPayment,
+    ResolvePayment,
+    UnmatchedPayments,
+    UnmatchedPaymentView,
     VoidInvoice,
 )
 from services.kit import idempotency
@@ -143,7 +148,7 @@ async def record_payment(
             )
             if earlier is not None:
                 return JSONResponse(earlier.body, status_code=earlier.status)
-        record = await handlers.record_staff_payment(
+        record = await payments.record_staff_payment(
             work,
             invoice_id=invoice_id,
             amount=body.amount,
@@ -162,6 +167,46 @@ async def record_payment(
     return view
 
 
+@router.get(
+    "/payments/unmatched",
+    response_model=UnmatchedPayments,
+    tags=["payments"],
+    summary="Payments no invoice took (staff)",
+)
+async def unmatched_payments(
+    request: Request,
+    principal: StaffPrincipal,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> UnmatchedPayments:
+    """Money received and not (all) applied: for an invoice billing does not know, a void or
+    already paid one, in another currency, or more than was owed. The reason says which."""
+    async with _database(request).unit_of_work() as work:
+        found = await repo.unmatched_payments(work.session, limit)
+        count = await repo.count_unmatched_payments(work.session)
+    return UnmatchedPayments(items=[UnmatchedPaymentView.of(p) for p in found], count=count)
+
+
+@router.post(
+    "/payments/unmatched/{payment_id}/resolve",
+    response_model=PaymentView,
+    tags=["payments"],
+    summary="Mark unmatched money as dealt with (staff)",
+)
+async def resolve_unmatched(
+    request: Request, principal: StaffPrincipal, payment_id: str, body: ResolvePayment
+) -> PaymentView:
+    """Refunded, or booked by hand: it leaves the unmatched list and keeps how, who and when.
+    404 when no unmatched payment has that id (or it was resolved already)."""
+    async with _database(request).unit_of_work() as work:
+        record = await payments.resolve_unmatched(
+            work,
+            payment_id=payment_id,
+            resolution=body.resolution,
+            origin=_origin(request, principal),
+        )
+    return PaymentView.of(record)
+
+
 @router.post(
     "/invoices/{invoice_id}/void", response_model=InvoiceView, summary="Void an invoice (staff)"
 )
@@ -176,6 +221,39 @@ async def void_invoice(
     return InvoiceView.of(invoice)
 
 
+@router.get(
+    "/dunning-exemptions",
+    response_model=ExemptionPage,
+    tags=["dunning"],
+    summary="Customers exempt from automatic suspension (staff)",
+)
+async def list_exemptions(
+    request: Request,
+    principal: StaffPrincipal,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ExemptionPage:
+    """Every exempt customer with who exempted them, when and why; the latest first."""
+    async with _database(request).unit_of_work() as work:
+        found = await repo.list_exemptions(work.session, limit)
+        count = await repo.count_exemptions(work.session)
+    return ExemptionPage(items=[ExemptionView.of(e) for e in found], count=count)
+
+
+@router.get(
+    "/dunning-exemptions/{customer_id}",
+    response_model=ExemptionView,
+    tags=["dunning"],
+    summary="One customer's exemption (staff)",
+)
+async def get_exemption(
+    request: Request, principal: StaffPrincipal, customer_id: str
+) -> ExemptionView:
+    """404 when the customer is not exempt."""
+    async with _database(request).unit_of_work() as work:
+        found = await exemptions.get_exemption(work, customer_id=customer_id)
+    return ExemptionView.of(found)
+
+
 @router.put(
     "/dunning-exemptions/{customer_id}",
     response_model=ExemptionView,
@@ -185,18 +263,14 @@ async def void_invoice(
 async def exempt_customer(
     request: Request, principal: StaffPrincipal, customer_id: str, body: Exempt
 ) -> ExemptionView:
-    """Their unpaid invoices are still marked overdue, but never suspend or terminate."""
+    """Their unpaid invoices are still marked overdue, but never suspend or terminate. The
+    change is journaled under each of their orders."""
     origin = _origin(request, principal)
     async with _database(request).unit_of_work() as work:
-        await repo.set_exemption(
-            work.session, customer_id, reason=body.reason, by=principal.id, at=origin.now
+        exemption = await exemptions.exempt(
+            work, customer_id=customer_id, reason=body.reason, origin=origin
         )
-    return ExemptionView(
-        customer_id=customer_id,
-        reason=body.reason,
-        exempted_by=principal.id,
-        exempted_at=origin.now,
-    )
+    return ExemptionView.of(exemption)
 
 
 @router.delete(
@@ -206,9 +280,10 @@ async def exempt_customer(
     summary="End a customer's exemption (staff)",
 )
 async def end_exemption(request: Request, principal: StaffPrincipal, customer_id: str) -> Response:
-    """Automatic suspension applies to the customer again."""
+    """Automatic suspension applies to the customer again; journaled like the exemption."""
+    origin = _origin(request, principal)
     async with _database(request).unit_of_work() as work:
-        await repo.drop_exemption(work.session, customer_id)
+        await exemptions.end_exemption(work, customer_id=customer_id, origin=origin)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

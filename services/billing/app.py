@@ -10,9 +10,11 @@ from services.billing import consumers, jobs
 from services.billing.api import router
 from services.billing.domain import (
     CurrencyMismatch,
+    ExemptionNotFound,
     InvoiceIsVoid,
     InvoiceNotFound,
     TransitionNotAllowed,
+    UnmatchedPaymentNotFound,
 )
 from services.billing.settings import BillingSettings
 from services.kit.clock import Clock
@@ -24,6 +26,8 @@ DESCRIPTION = "Invoices, payments, renewal invoices and the dunning policy."
 
 DOMAIN_ERRORS: dict[type[Exception], int] = {
     InvoiceNotFound: 404,
+    ExemptionNotFound: 404,
+    UnmatchedPaymentNotFound: 404,
     InvoiceIsVoid: 409,
     TransitionNotAllowed: 409,
     CurrencyMismatch: 422,
@@ -37,7 +41,7 @@ def create_runtime(
     runtime = Runtime(settings, publishes_on=BILLING, registry=registry, clock=clock)
     policy = settings.dunning_policy()
     consumers.subscribe(runtime, policy)
-    jobs.schedule(runtime, policy, settings.jobs_interval)
+    jobs.schedule(runtime, policy, settings.jobs_interval, registry)
     return runtime
 
 

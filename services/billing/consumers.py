@@ -22,7 +22,7 @@ from contracts import (
     PaymentFailed,
     PaymentReceived,
 )
-from services.billing import handlers
+from services.billing import handlers, payments
 from services.billing.domain import DunningPolicy
 from services.billing.events import Origin
 from services.kit.clock import Clock
@@ -43,8 +43,8 @@ ORDER_HANDLERS: Mapping[type[Envelope[Any]], EventHandler] = {
 }
 
 PAYMENT_HANDLERS: Mapping[type[Envelope[Any]], EventHandler] = {
-    PaymentReceived: handlers.payment_received,
-    PaymentFailed: handlers.payment_failed,
+    PaymentReceived: payments.payment_received,
+    PaymentFailed: payments.payment_failed,
 }
 
 

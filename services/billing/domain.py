@@ -74,6 +74,20 @@ class InvoiceIsVoid(BillingError):
         super().__init__(f"Invoice {number} is void and cannot be paid")
 
 
+class UnmatchedPaymentNotFound(BillingError):
+    """No unmatched payment of that id (never, or resolved already)."""
+
+    def __init__(self, payment_id: str) -> None:
+        super().__init__(f"There is no unmatched payment {payment_id}")
+
+
+class ExemptionNotFound(BillingError):
+    """The customer is not exempt from dunning."""
+
+    def __init__(self, customer_id: str) -> None:
+        super().__init__(f"Customer {customer_id} is not exempt from dunning")
+
+
 class CurrencyMismatch(BillingError):
     """Amounts in different currencies where one currency is required."""
 
@@ -129,6 +143,8 @@ class Invoice:
     renewal_id: UUID | None = None
     dunning_stage: OverdueStage | None = None
     voided_reason: str | None = field(default=None)
+    #: The invoice this one corrects (issued in its place when an order left it).
+    replaces: UUID | None = None
 
     @property
     def currency(self) -> str:
@@ -150,6 +166,11 @@ class Invoice:
     def was_overdue(self) -> bool:
         """Whether dunning ever reached it (paying it lifts a non-payment suspension)."""
         return self.dunning_stage is not None
+
+    def lines_without(self, order_id: UUID) -> list[Line]:
+        """The lines left when an order's line is taken off: what a corrected invoice bills
+        once one order of a batch is cancelled (none left: the invoice is simply void)."""
+        return [line for line in self.lines if line.order_id != order_id]
 
     def _apply(self, action: InvoiceAction) -> None:
         target = TRANSITIONS.get((self.status, action))
@@ -201,6 +222,7 @@ def new_invoice(
     issued_on: date,
     due_on: date,
     renewal_id: UUID | None = None,
+    replaces: UUID | None = None,
 ) -> Invoice:
     """A fresh open invoice; refuses no lines, mixed currencies and an order listed twice."""
     if not lines:
@@ -219,6 +241,7 @@ def new_invoice(
         issued_on=issued_on,
         due_on=max(due_on, issued_on),
         renewal_id=renewal_id,
+        replaces=replaces,
     )
 
 
@@ -243,6 +266,16 @@ class BilledOrder:
             amount=self.price,
             currency=self.currency,
         )
+
+
+@dataclass(frozen=True)
+class Exemption:
+    """A customer whose unpaid invoices dunning only marks overdue: who decided it and why."""
+
+    customer_id: str
+    reason: str
+    exempted_by: str
+    exempted_at: datetime
 
 
 @dataclass(frozen=True)

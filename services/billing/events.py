@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 from contracts import (
     Actor,
     ActorKind,
+    DunningExemptionChanged,
     Envelope,
     InvoiceIssued,
     InvoiceLine,
@@ -23,6 +24,7 @@ from contracts import (
     PaymentSource,
 )
 from contracts.billing import (
+    DunningExemptionChangedData,
     InvoiceIssuedData,
     InvoiceOverdueData,
     InvoicePaidData,
@@ -112,7 +114,7 @@ def issued(invoice: Invoice, origin: Origin) -> InvoiceIssued:
     return InvoiceIssued(**origin.envelope(invoice.order_ids[0]), data=data)
 
 
-def paid(invoice: Invoice, payment_id: str, origin: Origin) -> InvoicePaid:
+def paid(invoice: Invoice, payment_id: str | None, origin: Origin) -> InvoicePaid:
     assert invoice.paid_at is not None, "only a paid invoice is announced as paid"
     data = InvoicePaidData(
         **_whole_invoice(invoice),
@@ -167,3 +169,13 @@ def payment_recorded(
     )
     order_id = invoice.order_ids[0] if invoice else None
     return PaymentRecorded(**origin.envelope(order_id), data=data)
+
+
+def exemption_changed(
+    customer_id: str, order_ids: list[UUID], reason: str | None, origin: Origin
+) -> DunningExemptionChanged:
+    """Exempted (with a reason) or no longer (``reason`` None); journaled under the orders."""
+    data = DunningExemptionChangedData(
+        customer_id=customer_id, exempt=reason is not None, reason=reason, order_ids=order_ids
+    )
+    return DunningExemptionChanged(**origin.envelope(next(iter(order_ids), None)), data=data)

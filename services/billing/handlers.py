@@ -3,12 +3,13 @@ committing). Event handlers share one signature, ``(work, event, *, origin, poli
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
+from typing import Any
 from uuid import UUID, uuid4
 
 from contracts import (
+    Envelope,
     InvoiceKind,
-    Money,
     OrderCancellationRevoked,
     OrderCancellationScheduled,
     OrderCancelled,
@@ -16,9 +17,6 @@ from contracts import (
     OrderPlaced,
     OrderRenewalRequested,
     OrderRenewed,
-    PaymentFailed,
-    PaymentReceived,
-    PaymentSource,
 )
 from services.billing import events
 from services.billing import repository as repo
@@ -29,12 +27,11 @@ from services.billing.domain import (
     Invoice,
     InvoiceNotFound,
     Line,
-    PaymentOutcome,
     invoice_number,
     new_invoice,
-    unmatched_payment,
 )
 from services.billing.events import Origin
+from services.kit import parking
 from services.kit.db import UnitOfWork
 
 # --- issuing ----------------------------------------------------------------------------------
@@ -52,6 +49,7 @@ async def issue_invoice(
     renewal_id: UUID | None = None,
     initial_for: UUID | None = None,
     due_on: date | None = None,
+    replaces: UUID | None = None,
 ) -> Invoice:
     """Number, store and announce a new invoice, all in the caller's transaction.
 
@@ -67,6 +65,7 @@ async def issue_invoice(
         issued_on=today,
         due_on=due_on or policy.initial_due_on(today),
         renewal_id=renewal_id,
+        replaces=replaces,
     )
     await repo.add_invoice(work.session, invoice, initial_for=initial_for)
     work.publish(events.issued(invoice, origin))
@@ -105,6 +104,7 @@ async def order_placed(
         policy=policy,
         initial_for=order.order_id,
     )
+    await _take_parked(work, order.order_id, origin, policy)
 
 
 async def renewal_requested(
@@ -138,41 +138,103 @@ async def renewal_requested(
 # --- the orders projection --------------------------------------------------------------------
 
 
+# An order's later events can come before its ``order.placed`` (that one dead-lettered and
+# replayed after a fix): each is parked and applied, in order, right after the placement.
+
+
 async def order_completed(
     work: UnitOfWork, event: OrderCompleted, *, origin: Origin, policy: DunningPolicy
 ) -> None:
     """The paid period starts: renewal invoices are counted from its end."""
-    await repo.update_order(
-        work.session, event.order_id, status="active", paid_until=event.data.paid_until
-    )
+    await _project(work, event, origin, status="active", paid_until=event.data.paid_until)
 
 
 async def order_renewed(
     work: UnitOfWork, event: OrderRenewed, *, origin: Origin, policy: DunningPolicy
 ) -> None:
-    await repo.update_order(work.session, event.order_id, paid_until=event.data.paid_until)
+    await _project(work, event, origin, paid_until=event.data.paid_until)
 
 
 async def cancellation_scheduled(
     work: UnitOfWork, event: OrderCancellationScheduled, *, origin: Origin, policy: DunningPolicy
 ) -> None:
     """An order ending with its period needs no renewal invoice."""
-    await repo.update_order(work.session, event.order_id, ends_at_period_end=True)
+    await _project(work, event, origin, ends_at_period_end=True)
 
 
 async def cancellation_revoked(
     work: UnitOfWork, event: OrderCancellationRevoked, *, origin: Origin, policy: DunningPolicy
 ) -> None:
-    await repo.update_order(work.session, event.order_id, ends_at_period_end=False)
+    await _project(work, event, origin, ends_at_period_end=False)
 
 
 async def order_cancelled(
     work: UnitOfWork, event: OrderCancelled, *, origin: Origin, policy: DunningPolicy
 ) -> None:
-    """A cancelled order's unpaid invoices will not be paid any more: void them."""
-    await repo.update_order(work.session, event.order_id, status="cancelled")
+    """A cancelled order's unpaid invoices will not be paid any more: void them. An invoice
+    that also bills other orders (a batch renewal) is corrected instead: void, and its other
+    lines billed on a new invoice in its place."""
+    if not await _project(work, event, origin, status="cancelled"):
+        return
+    reason = f"order {event.order_id} was cancelled"
     for invoice in await repo.unpaid_invoices_of_order(work.session, event.order_id):
-        await void(work, invoice, reason=f"order {event.order_id} was cancelled", origin=origin)
+        rest = invoice.lines_without(event.order_id)
+        if not rest:
+            await void(work, invoice, reason=reason, origin=origin)
+            continue
+        # Void first: a renewal request has one invoice that is not void.
+        await void(work, invoice, reason=f"{reason}; corrected invoice issued", origin=origin)
+        await _correct(work, invoice, rest, origin=origin, policy=policy)
+
+
+async def _correct(
+    work: UnitOfWork, invoice: Invoice, lines: list[Line], *, origin: Origin, policy: DunningPolicy
+) -> None:
+    """Bill the lines left of a void invoice on a new one in its place (a new number of the
+    year's gapless sequence): the same kind, renewal request and due date (not before today),
+    and the money already paid on it."""
+    corrected = await issue_invoice(
+        work,
+        kind=invoice.kind,
+        customer_id=invoice.customer_id,
+        lines=lines,
+        origin=origin,
+        policy=policy,
+        renewal_id=invoice.renewal_id,
+        due_on=invoice.due_on,
+        replaces=invoice.id,
+    )
+    if invoice.paid_amount == ZERO:
+        return
+    outcome = corrected.take_payment(invoice.paid_amount, invoice.currency, origin.now)
+    await repo.save_invoice(work.session, corrected)
+    if outcome.settled:
+        work.publish(events.paid(corrected, None, origin))
+
+
+async def _project(work: UnitOfWork, event: Envelope[Any], origin: Origin, **values: Any) -> bool:
+    """Update billing's view of the event's order; False after parking the event when the
+    order is not known yet."""
+    assert event.order_id is not None, "orders events name their order"
+    if await repo.update_order(work.session, event.order_id, **values):
+        return True
+    await parking.park(work.session, event, origin.now)
+    return False
+
+
+async def _take_parked(
+    work: UnitOfWork, order_id: UUID, origin: Origin, policy: DunningPolicy
+) -> None:
+    replayed: dict[type[Envelope[Any]], Any] = {
+        OrderCompleted: order_completed,
+        OrderRenewed: order_renewed,
+        OrderCancellationScheduled: cancellation_scheduled,
+        OrderCancellationRevoked: cancellation_revoked,
+        OrderCancelled: order_cancelled,
+    }
+    for event in await parking.take(work.session, order_id):
+        cause = Origin.of_event(event, origin.now)
+        await replayed[type(event)](work, event, origin=cause, policy=policy)
 
 
 async def void(work: UnitOfWork, invoice: Invoice, *, reason: str, origin: Origin) -> None:
@@ -189,119 +251,3 @@ async def void_by_staff(
         raise InvoiceNotFound(invoice_id)
     await void(work, invoice, reason=reason, origin=origin)
     return invoice
-
-
-# --- payments ---------------------------------------------------------------------------------
-
-
-async def payment_received(
-    work: UnitOfWork, event: PaymentReceived, *, origin: Origin, policy: DunningPolicy
-) -> None:
-    """Money from the gateway: applied, or flagged; the same payment id books once."""
-    data = event.data
-    await take_payment(
-        work,
-        payment_id=data.payment_id,
-        invoice_id=data.invoice_id,
-        amount=data.amount,
-        source=PaymentSource.GATEWAY,
-        origin=origin,
-        received_at=data.received_at,
-    )
-
-
-async def payment_failed(
-    work: UnitOfWork, event: PaymentFailed, *, origin: Origin, policy: DunningPolicy
-) -> None:
-    """A failed attempt changes no invoice; it is kept so staff see it beside the invoice."""
-    data = event.data
-    await repo.add_payment(
-        work.session,
-        repo.PaymentRecord(
-            payment_id=data.payment_id,
-            outcome="failed",
-            invoice_id=data.invoice_id,
-            source=PaymentSource.GATEWAY.value,
-            amount=data.amount.amount,
-            currency=data.amount.currency,
-            applied=ZERO,
-            flag_reason=None,
-            note=data.error,
-            received_at=origin.now,
-        ),
-    )
-
-
-async def record_staff_payment(
-    work: UnitOfWork, *, invoice_id: UUID, amount: Money, note: str | None, origin: Origin
-) -> repo.PaymentRecord:
-    """A payment staff enter by hand; paying a void invoice is refused."""
-    invoice = await repo.get_invoice(work.session, invoice_id, for_update=True)
-    if invoice is None:
-        raise InvoiceNotFound(invoice_id)
-    invoice.ensure_payable_by_hand()
-    record = await take_payment(
-        work,
-        payment_id=f"staff-{uuid4()}",
-        invoice_id=invoice_id,
-        amount=amount,
-        source=PaymentSource.STAFF,
-        origin=origin,
-        note=note,
-    )
-    assert record is not None, "a new payment id is booked the first time"
-    return record
-
-
-async def take_payment(
-    work: UnitOfWork,
-    *,
-    payment_id: str,
-    invoice_id: UUID,
-    amount: Money,
-    source: PaymentSource,
-    origin: Origin,
-    note: str | None = None,
-    received_at: datetime | None = None,
-) -> repo.PaymentRecord | None:
-    """Book a payment against an invoice, announce it, and the invoice if settled; ``None``
-    when this payment id was booked before (a redelivery: nothing changes).
-
-    The invoice is locked first, so a concurrent delivery of the same payment waits and then
-    finds it booked; the in-memory invoice is only saved once the booking is in."""
-    invoice = await repo.get_invoice(work.session, invoice_id, for_update=True)
-    outcome: PaymentOutcome = (
-        invoice.take_payment(amount.amount, amount.currency, origin.now)
-        if invoice
-        else unmatched_payment(invoice_id)
-    )
-    record = repo.PaymentRecord(
-        payment_id=payment_id,
-        outcome="received",
-        invoice_id=invoice_id,
-        source=source.value,
-        amount=amount.amount,
-        currency=amount.currency,
-        applied=outcome.applied,
-        flag_reason=outcome.flag_reason,
-        received_at=received_at or origin.now,
-        note=note,
-        recorded_by=origin.actor.id if source is PaymentSource.STAFF else None,
-    )
-    if not await repo.add_payment(work.session, record):
-        return None
-    work.publish(
-        events.payment_recorded(
-            payment_id=payment_id,
-            invoice=invoice,
-            amount=amount,
-            source=source,
-            outcome=outcome,
-            origin=origin,
-        )
-    )
-    if invoice is not None and outcome.applied:
-        await repo.save_invoice(work.session, invoice)
-    if invoice is not None and outcome.settled:
-        work.publish(events.paid(invoice, payment_id, origin))
-    return record

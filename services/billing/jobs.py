@@ -10,11 +10,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from uuid import uuid4
 
+from prometheus_client import CollectorRegistry, Gauge
+
 from contracts import InvoiceKind, OverdueStage
 from services.billing import events, handlers
 from services.billing import repository as repo
 from services.billing.domain import BilledOrder, DunningPolicy, Invoice
 from services.billing.events import Origin
+from services.kit import parking
 from services.kit.db import UnitOfWork
 from services.kit.jobs import JobRun
 from services.kit.runtime import Runtime
@@ -22,6 +25,7 @@ from services.kit.runtime import Runtime
 RENEWALS = "renewal-invoices"
 DUNNING = "dunning"
 REMINDERS = "invoice-reminders"
+UNMATCHED = "unmatched-payments"
 BATCH = 200
 
 
@@ -113,8 +117,27 @@ def reminders(policy: DunningPolicy) -> JobRun:
     return run
 
 
-def schedule(runtime: Runtime, policy: DunningPolicy, interval: timedelta) -> None:
+def unmatched_payments(registry: CollectorRegistry) -> JobRun:
+    """Keep the gauge of payments staff must look at (``GET /payments/unmatched``) current."""
+    gauge = Gauge(
+        "billing_unmatched_payments",
+        "Received payments not wholly applied to an invoice",
+        registry=registry,
+    )
+
+    async def run(work: UnitOfWork, now: datetime) -> int:
+        gauge.set(await repo.count_unmatched_payments(work.session))
+        return 0
+
+    return run
+
+
+def schedule(
+    runtime: Runtime, policy: DunningPolicy, interval: timedelta, registry: CollectorRegistry
+) -> None:
     """Register billing's jobs on the runtime's scheduler."""
     runtime.jobs.add(RENEWALS, interval, renewal_invoices(policy), batch_size=BATCH)
     runtime.jobs.add(DUNNING, interval, dunning(policy), batch_size=BATCH)
     runtime.jobs.add(REMINDERS, interval, reminders(policy), batch_size=BATCH)
+    runtime.jobs.add(UNMATCHED, interval, unmatched_payments(registry))
+    parking.schedule_expiry(runtime, registry)

@@ -14,7 +14,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.billing import InvoiceKind, OverdueStage
-from services.billing.domain import UNPAID, BilledOrder, Invoice, InvoiceStatus, Line
+from services.billing.domain import (
+    UNPAID,
+    BilledOrder,
+    Exemption,
+    Invoice,
+    InvoiceStatus,
+    Line,
+)
 from services.billing.tables import (
     auto_renewals,
     dunning_stages,
@@ -52,8 +59,15 @@ async def add_order(session: AsyncSession, order: BilledOrder) -> bool:
     return inserted is not None
 
 
-async def update_order(session: AsyncSession, order_id: UUID, **values: Any) -> None:
-    await session.execute(update(orders).where(orders.c.order_id == order_id).values(**values))
+async def update_order(session: AsyncSession, order_id: UUID, **values: Any) -> bool:
+    """Change billing's view of an order; False when billing does not know the order."""
+    changed = await session.scalar(
+        update(orders)
+        .where(orders.c.order_id == order_id)
+        .values(**values)
+        .returning(orders.c.order_id)
+    )
+    return changed is not None
 
 
 async def renewal_candidates(session: AsyncSession, horizon: date, limit: int) -> list[BilledOrder]:
@@ -139,6 +153,7 @@ async def add_invoice(
             due_on=invoice.due_on,
             renewal_id=invoice.renewal_id,
             initial_for=initial_for,
+            replaces=invoice.replaces,
         )
     )
     await session.execute(
@@ -387,6 +402,7 @@ def _invoice(row: Row[Any], lines: list[Line]) -> Invoice:
         renewal_id=row.renewal_id,
         dunning_stage=OverdueStage(row.dunning_stage) if row.dunning_stage else None,
         voided_reason=row.voided_reason,
+        replaces=row.replaces,
     )
 
 
@@ -408,6 +424,10 @@ class PaymentRecord:
     received_at: datetime
     note: str | None = None
     recorded_by: str | None = None
+    #: Unmatched money staff dealt with by hand (refunded, booked elsewhere): when, who, how.
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    resolution: str | None = None
 
 
 async def add_payment(session: AsyncSession, payment: PaymentRecord) -> bool:
@@ -430,13 +450,54 @@ async def payments_of(session: AsyncSession, invoice_id: UUID) -> list[PaymentRe
     return [PaymentRecord(**row._asdict()) for row in rows]
 
 
-async def set_exemption(
-    session: AsyncSession, customer_id: str, *, reason: str, by: str, at: datetime
-) -> None:
-    values = {"reason": reason, "exempted_by": by, "exempted_at": at}
+#: A payment some of whose money went to no invoice, not yet resolved: staff must look at it.
+_UNMATCHED = and_(
+    payments.c.outcome == "received",
+    payments.c.applied < payments.c.amount,
+    payments.c.resolved_at.is_(None),
+)
+
+
+async def unmatched_payments(session: AsyncSession, limit: int) -> list[PaymentRecord]:
+    """Received payments not wholly applied to an invoice, newest first."""
+    rows = await session.execute(
+        select(payments)
+        .where(_UNMATCHED)
+        .order_by(payments.c.received_at.desc(), payments.c.payment_id)
+        .limit(limit)
+    )
+    return [PaymentRecord(**row._asdict()) for row in rows]
+
+
+async def resolve_unmatched(
+    session: AsyncSession, payment_id: str, *, by: str, at: datetime, resolution: str
+) -> PaymentRecord | None:
+    """Mark an unmatched payment as dealt with; None when there is no such unmatched one."""
+    row = (
+        await session.execute(
+            update(payments)
+            .where(_UNMATCHED, payments.c.payment_id == payment_id)
+            .values(resolved_at=at, resolved_by=by, resolution=resolution)
+            .returning(*payments.c)
+        )
+    ).first()
+    return None if row is None else PaymentRecord(**row._asdict())
+
+
+async def count_unmatched_payments(session: AsyncSession) -> int:
+    counted = await session.scalar(select(func.count()).select_from(payments).where(_UNMATCHED))
+    return int(counted or 0)
+
+
+async def set_exemption(session: AsyncSession, exemption: Exemption) -> None:
+    values = {
+        "reason": exemption.reason,
+        "exempted_by": exemption.exempted_by,
+        "exempted_at": exemption.exempted_at,
+    }
     await session.execute(
         insert(exemptions)
-        .values(customer_id=customer_id, **values)
+        .values(customer_id=exemption.customer_id, **values)
         .on_conflict_do_update(index_elements=[exemptions.c.customer_id], set_=values)
     )
 
@@ -448,6 +509,39 @@ async def drop_exemption(session: AsyncSession, customer_id: str) -> bool:
         .returning(exemptions.c.customer_id)
     )
     return result.first() is not None
+
+
+async def list_exemptions(session: AsyncSession, limit: int) -> list[Exemption]:
+    """Exempt customers, the latest decision first."""
+    rows = await session.execute(
+        select(exemptions)
+        .order_by(exemptions.c.exempted_at.desc(), exemptions.c.customer_id)
+        .limit(limit)
+    )
+    return [Exemption(**row._asdict()) for row in rows]
+
+
+async def count_exemptions(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(exemptions)) or 0)
+
+
+async def get_exemption(session: AsyncSession, customer_id: str) -> Exemption | None:
+    row = (
+        await session.execute(select(exemptions).where(exemptions.c.customer_id == customer_id))
+    ).first()
+    return None if row is None else Exemption(**row._asdict())
+
+
+async def live_orders_of(session: AsyncSession, customer_id: str) -> list[UUID]:
+    """The customer's orders billing knows that are not cancelled, in a stable order."""
+    found: Sequence[UUID] = (
+        await session.scalars(
+            select(orders.c.order_id)
+            .where(orders.c.customer_id == customer_id, orders.c.status != "cancelled")
+            .order_by(orders.c.order_id)
+        )
+    ).all()
+    return list(found)
 
 
 async def is_exempt(session: AsyncSession, customer_id: str) -> bool:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from contracts import InvoiceKind, Money, PaymentSource
 from contracts.envelope import Text
-from services.billing.domain import Invoice, InvoiceStatus
+from services.billing.domain import Exemption, Invoice, InvoiceStatus
 from services.billing.events import money
 from services.billing.repository import PaymentRecord
 
@@ -39,6 +39,8 @@ class InvoiceView(BaseModel):
     paid_at: datetime | None
     renewal_id: UUID | None
     order_ids: list[UUID]
+    replaces: UUID | None = None
+    """The void invoice this one corrects (an order of a batch was cancelled)."""
 
     @classmethod
     def of(cls, invoice: Invoice) -> InvoiceView:
@@ -59,6 +61,10 @@ class PaymentView(BaseModel):
     flag_reason: str | None
     note: str | None
     received_at: datetime
+    resolution: str | None = None
+    """How staff dealt with it when no invoice took its money."""
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
 
     @classmethod
     def of(cls, record: PaymentRecord) -> PaymentView:
@@ -73,7 +79,31 @@ class PaymentView(BaseModel):
             flag_reason=record.flag_reason,
             note=record.note,
             received_at=record.received_at,
+            resolution=record.resolution,
+            resolved_by=record.resolved_by,
+            resolved_at=record.resolved_at,
         )
+
+
+class UnmatchedPaymentView(PaymentView):
+    """A payment whose money did not (all) go to an invoice, and why."""
+
+    unapplied: Money
+    """How much of it no invoice took: to refund, or to book by hand."""
+
+    @classmethod
+    def of(cls, record: PaymentRecord) -> UnmatchedPaymentView:
+        view = PaymentView.of(record)
+        unapplied = money(record.amount - record.applied, record.currency)
+        return cls(**view.model_dump(), unapplied=unapplied)
+
+
+class UnmatchedPayments(BaseModel):
+    """Unmatched payments, newest first."""
+
+    items: list[UnmatchedPaymentView]
+    count: int
+    """How many there are in all."""
 
 
 class InvoiceDetail(InvoiceView):
@@ -116,6 +146,7 @@ def _summary(invoice: Invoice) -> dict[str, object]:
         "paid_at": invoice.paid_at,
         "renewal_id": invoice.renewal_id,
         "order_ids": invoice.order_ids,
+        "replaces": invoice.replaces,
     }
 
 
@@ -153,6 +184,12 @@ class RecordPayment(BaseModel):
         return value
 
 
+class ResolvePayment(BaseModel):
+    """How staff dealt with unmatched money (e.g. "refunded on 2026-03-04")."""
+
+    resolution: Text
+
+
 class VoidInvoice(BaseModel):
     """Why staff void an invoice."""
 
@@ -166,7 +203,26 @@ class Exempt(BaseModel):
 
 
 class ExemptionView(BaseModel):
+    """A customer exempt from automatic suspension: who decided it, when and why."""
+
     customer_id: str
     reason: str
     exempted_by: str
     exempted_at: datetime
+
+    @classmethod
+    def of(cls, exemption: Exemption) -> ExemptionView:
+        return cls(
+            customer_id=exemption.customer_id,
+            reason=exemption.reason,
+            exempted_by=exemption.exempted_by,
+            exempted_at=exemption.exempted_at,
+        )
+
+
+class ExemptionPage(BaseModel):
+    """Exempt customers, the latest decision first."""
+
+    items: list[ExemptionView]
+    count: int
+    """How many customers are exempt in all."""

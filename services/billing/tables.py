@@ -60,12 +60,21 @@ invoices = Table(
     Column("issued_on", Date, nullable=False),
     Column("due_on", Date, nullable=False),
     Column("paid_at", DateTime(timezone=True), nullable=True),
-    Column("renewal_id", Uuid, nullable=True, unique=True),
+    #: The renewal request invoiced; one invoice per request that is not void (a corrected
+    #: invoice keeps the request of the one it replaces).
+    Column("renewal_id", Uuid, nullable=True),
     #: The order this is the first invoice of (initial invoices only): one per order.
     Column("initial_for", Uuid, nullable=True, unique=True),
     Column("dunning_stage", String(20), nullable=True),
     Column("voided_reason", Text, nullable=True),
+    Column("replaces", Uuid, nullable=True),
     Index("ix_invoices_customer_id_number", "customer_id", "number"),
+    Index(
+        "uq_invoices_renewal_id_not_void",
+        "renewal_id",
+        unique=True,
+        postgresql_where=text("status <> 'void'"),
+    ),
     Index(
         "ix_invoices_unpaid_due_on",
         "due_on",
@@ -101,6 +110,10 @@ payments = Table(
     Column("note", Text, nullable=True),
     Column("recorded_by", String(200), nullable=True),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    #: Unmatched money staff dealt with by hand: no longer listed as unmatched.
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("resolved_by", String(200), nullable=True),
+    Column("resolution", Text, nullable=True),
     PrimaryKeyConstraint("payment_id", "outcome", name="pk_payments"),
     Index("ix_payments_invoice_id", "invoice_id"),
 )

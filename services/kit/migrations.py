@@ -89,6 +89,22 @@ def create_idempotency_table() -> None:
     )
 
 
+def create_parked_events_table() -> None:
+    """The table of events parked until their order can take them (services.kit.parking)."""
+    from alembic import op
+    from sqlalchemy import BigInteger, Column, DateTime, LargeBinary, String, Uuid
+
+    op.create_table(
+        "parked_events",
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("order_id", Uuid, nullable=False),
+        Column("topic", String(200), nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("parked_at", DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_parked_events_order_id", "parked_events", ["order_id"])
+
+
 def drop_kit_tables() -> None:
     from alembic import op
 

@@ -42,6 +42,10 @@ class ServiceSettings(BaseSettings):
     outbox_poll_interval: timedelta = timedelta(seconds=2)
     #: The largest event a consumer parses; a larger one goes to the DLQ unparsed.
     consumer_max_message_bytes: int = Field(default=MAX_MESSAGE_BYTES, gt=0)
+    #: How long an inbound event that cannot be applied yet is parked before it goes to the
+    #: DLQ (``services.kit.parking``), and how often that is checked.
+    parked_max_age: timedelta = timedelta(hours=1)
+    parked_check_interval: timedelta = timedelta(minutes=1)
     #: Tests switch the background jobs off and run each pass themselves after moving the clock.
     run_jobs: bool = True
     log_json: bool = Field(default=True, validation_alias="LOG_JSON")

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from contracts import NOTIFIER
+from services.kit import parking
 from services.kit.clock import Clock
 from services.kit.runtime import Runtime
 from services.kit.service import service_app
@@ -41,6 +42,7 @@ def create_runtime(
     ctx = Context(renderer=Renderer(settings.panel_url), clock=runtime.clock)
     subscribe(runtime, ctx)
     add_jobs(runtime, ctx, settings)
+    parking.schedule_expiry(runtime, registry)
     return runtime, ctx
 
 

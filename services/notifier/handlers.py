@@ -2,7 +2,7 @@
 resolve banners whose cause ended. Each takes the consumer's unit of work and never commits.
 
 An event about an order the projection does not know yet (its ``order.placed`` is late, e.g.
-billing's topic was read first) is parked in ``parked_events`` and replayed, in arrival order,
+billing's topic was read first) is parked (``services.kit.parking``) and replayed, in arrival order,
 right after that ``order.placed`` is applied; a job sends events parked for longer than
 ``parked_max_age`` to the DLQ of their topic."""
 
@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from contracts import (
-    TOPICS,
     IncidentOpened,
     IncidentResolved,
     InvoiceOverdue,
@@ -33,6 +32,7 @@ from contracts import (
     TicketReason,
 )
 from contracts.envelope import Envelope
+from services.kit import parking
 from services.kit.db import UnitOfWork
 from services.notifier import domain, repository
 from services.notifier.domain import NoticeKind
@@ -43,22 +43,13 @@ log = logging.getLogger(__name__)
 
 EventHandler = Callable[[UnitOfWork, Any, Context], Awaitable[None]]
 
-#: The topic each event model travels on, to park and replay it.
-TOPIC_OF = {model: topic for topic in TOPICS.values() for model in topic.models.values()}
-
 
 async def known_order(work: UnitOfWork, ctx: Context, event: Envelope[Any]) -> Any:
     """The event's order, locked; ``None`` after parking the event when it is not known yet."""
     assert event.order_id is not None
     order = await repository.get_order(work.session, event.order_id, lock=True)
     if order is None:
-        await repository.park(
-            work.session,
-            order_id=event.order_id,
-            topic=TOPIC_OF[type(event)].name,
-            payload=event.model_dump_json().encode(),
-            now=ctx.clock.now(),
-        )
+        await parking.park(work.session, event, ctx.clock.now())
     return order
 
 
@@ -74,9 +65,8 @@ async def order_placed(work: UnitOfWork, event: OrderPlaced, ctx: Context) -> No
         service_name=event.data.service_name,
         status="not_processed",
     )
-    for parked in await repository.take_parked(work.session, event.order_id):
-        replayed = TOPICS[parked.topic].parse(parked.payload)
-        await HANDLERS[type(replayed)](work, replayed, ctx)
+    for parked in await parking.take(work.session, event.order_id):
+        await HANDLERS[type(parked)](work, parked, ctx)
 
 
 async def order_accepted(work: UnitOfWork, event: OrderAccepted, ctx: Context) -> None:

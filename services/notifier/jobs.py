@@ -1,14 +1,12 @@
 """Time-driven work of the notifier, each a job of the kit's scheduler (one pass at a time
-across replicas): sending recorded mail, renewal reminders, and giving up on events whose
-order never became known."""
+across replicas): sending recorded mail and renewal reminders; giving up on events whose
+order never became known is the kit's (``services.kit.parking``)."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 from functools import partial
-
-from faststream.kafka import KafkaBroker
 
 from services.kit.db import UnitOfWork
 from services.kit.runtime import Runtime
@@ -22,7 +20,6 @@ log = logging.getLogger(__name__)
 
 SEND_MAIL = "send_mail"
 REMINDERS = "renewal_reminders"
-EXPIRE_PARKED = "expire_parked_events"
 
 
 async def send_reminders(
@@ -53,32 +50,6 @@ async def send_reminders(
     return sent
 
 
-async def expire_parked(
-    work: UnitOfWork, now: datetime, *, settings: NotifierSettings, broker: KafkaBroker
-) -> int:
-    """Events parked longer than allowed go to their topic's DLQ, to be replayed by hand.
-
-    Published before the commit: a pass that fails to commit publishes them again, which a
-    DLQ reader sees as the same event twice, never as one lost."""
-    expired = await repository.take_expired_parked(
-        work.session, now - settings.parked_max_age, limit=100
-    )
-    for event in expired:
-        await broker.publish(
-            event.payload,
-            topic=f"{settings.kafka_topic_prefix}{event.topic}.dlq",
-            key=str(event.order_id).encode(),
-            headers={
-                "x-dlq-kind": "unknown_order",
-                "x-dlq-error": f"order {event.order_id} unknown since {event.parked_at}",
-                "x-dlq-consumer": settings.service_name,
-                "x-original-topic": settings.kafka_topic_prefix + event.topic,
-            },
-        )
-        log.warning("parked event of unknown order %s dead-lettered", event.order_id)
-    return len(expired)
-
-
 def add_jobs(runtime: Runtime, ctx: Context, settings: NotifierSettings) -> None:
     """Register the notifier's jobs on the runtime's scheduler."""
     smtp = Smtp(
@@ -97,10 +68,4 @@ def add_jobs(runtime: Runtime, ctx: Context, settings: NotifierSettings) -> None
         REMINDERS,
         settings.reminder_interval,
         partial(send_reminders, ctx=ctx, offsets=settings.reminder_offsets_days),
-    )
-    runtime.jobs.add(
-        EXPIRE_PARKED,
-        settings.parked_check_interval,
-        partial(expire_parked, settings=settings, broker=runtime.broker),
-        batch_size=100,
     )

@@ -1,5 +1,5 @@
-"""Every SQL statement of the notifier: the order projection, parked events, banners, mail
-intents and reminders. Tickets have theirs in ``ticket_repository``."""
+"""Every SQL statement of the notifier: the order projection, banners, mail intents and
+reminders. Tickets have theirs in ``ticket_repository``, parked events ``services.kit.parking``."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, delete, select, tuple_, update
+from sqlalchemy import Row, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notifier.tables import banners, mails, orders, parked_events, reminders
+from services.notifier.tables import banners, mails, orders, reminders
 
 Cursor = tuple[datetime, UUID]
 
@@ -48,42 +48,6 @@ async def orders_to_remind(session: AsyncSession, first: date, last: date) -> Se
         orders.c.status == "processed", orders.c.paid_until.between(first, last)
     )
     return (await session.execute(query.order_by(orders.c.paid_until))).all()
-
-
-# --- events parked until their order is known -------------------------------------------------
-
-
-async def park(
-    session: AsyncSession, *, order_id: UUID, topic: str, payload: bytes, now: datetime
-) -> None:
-    await session.execute(
-        insert(parked_events).values(order_id=order_id, topic=topic, payload=payload, parked_at=now)
-    )
-
-
-async def take_parked(session: AsyncSession, order_id: UUID) -> Sequence[Row[Any]]:
-    """Remove and return the order's parked events, oldest first."""
-    query = select(parked_events).where(parked_events.c.order_id == order_id)
-    rows = (await session.execute(query.order_by(parked_events.c.id).with_for_update())).all()
-    await session.execute(delete(parked_events).where(parked_events.c.order_id == order_id))
-    return rows
-
-
-async def take_expired_parked(
-    session: AsyncSession, before: datetime, limit: int
-) -> Sequence[Row[Any]]:
-    """Remove and return parked events older than ``before`` (their order never came)."""
-    query = (
-        select(parked_events)
-        .where(parked_events.c.parked_at < before)
-        .order_by(parked_events.c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    rows = (await session.execute(query)).all()
-    ids = [row.id for row in rows]
-    await session.execute(delete(parked_events).where(parked_events.c.id.in_(ids)))
-    return rows
 
 
 # --- banners ----------------------------------------------------------------------------------

@@ -43,10 +43,6 @@ class NotifierSettings(ServiceSettings):
     reminder_offsets_days: tuple[int, ...] = (14, 7, 3, 1)
     reminder_interval: timedelta = timedelta(minutes=10)
 
-    #: How long an event about an order not yet known is kept before it goes to the DLQ.
-    parked_max_age: timedelta = timedelta(hours=1)
-    parked_check_interval: timedelta = timedelta(minutes=1)
-
     #: Base of the customer panel that banner and mail links lead to.
     panel_url: str = "https://panel.hosting.example"
 

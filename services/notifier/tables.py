@@ -1,17 +1,15 @@
-"""The notifier's own tables: its projection of orders, events parked until their order is
-known, banners, mail intents, sent reminders and support tickets."""
+"""The notifier's own tables: its projection of orders, banners, mail intents, sent reminders
+and support tickets (events parked until their order is known: ``services.kit.parking``)."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger,
     Column,
     Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     PrimaryKeyConstraint,
     String,
     Table,
@@ -37,17 +35,6 @@ orders = Table(
     Column("status", String(40), nullable=False),
     Column("paid_until", Date, nullable=True),
     Column("main_ip", String(64), nullable=True, index=True),
-)
-
-#: Events about an order the projection does not know yet; replayed on ``order.placed``.
-parked_events = Table(
-    "parked_events",
-    metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("order_id", Uuid, nullable=False, index=True),
-    Column("topic", String(200), nullable=False),
-    Column("payload", LargeBinary, nullable=False),
-    Column("parked_at", DateTime(timezone=True), nullable=False),
 )
 
 banners = Table(

@@ -7,6 +7,7 @@ from fastapi.responses import Response
 from prometheus_client import CollectorRegistry
 
 from contracts import ORDERS
+from services.kit import parking
 from services.kit.clock import Clock
 from services.kit.problems import FieldError, problem_response, problem_type
 from services.kit.runtime import Runtime
@@ -35,6 +36,7 @@ def create_runtime(
     runtime = Runtime(settings, publishes_on=ORDERS, registry=registry, clock=clock)
     consumers.subscribe(runtime)
     jobs.register(runtime)
+    parking.schedule_expiry(runtime, registry)
     return runtime
 
 

@@ -15,11 +15,11 @@ from uuid import UUID
 
 from contracts.envelope import ActorKind
 from services.kit.db import UnitOfWork
-from services.orders import repository
+from services.orders import reactions, repository
 from services.orders.catalogue import InvalidField, Plan, RenewalLine, one_renewal
 from services.orders.domain import CustomerRef, Order, OrderNotFound
 from services.orders.events import Event
-from services.orders.outgoing import Context, customer_of, envelope, renewal_requested
+from services.orders.outgoing import Context, customer_of, publish, renewal_requested
 
 _HANDLE_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -88,7 +88,9 @@ async def hold(
 
 
 async def release(work: UnitOfWork, ctx: Context, order_id: UUID) -> Order:
-    return await act(work, ctx, order_id, lambda order: order.release(ctx.by))
+    """Back to where it was held from; a delivery that came meanwhile is applied now."""
+    order = await act(work, ctx, order_id, lambda order: order.release(ctx.by))
+    return await reactions.take_parked(work, order, ctx.now)
 
 
 async def complete(
@@ -152,11 +154,6 @@ async def act(
     await repository.save_order(work.session, order)
     publish(work, ctx, order, emitted)
     return order
-
-
-def publish(work: UnitOfWork, ctx: Context, order: Order, emitted: list[Event]) -> None:
-    for event in emitted:
-        work.publish(envelope(event, order, ctx))
 
 
 def _visible(order: Order | None, order_id: UUID, ctx: Context) -> Order:

@@ -16,8 +16,7 @@ from services.kit.runtime import Runtime
 from services.orders import repository
 from services.orders.domain import SYSTEM_BY, Order
 from services.orders.events import Event
-from services.orders.handlers import publish
-from services.orders.outgoing import Context
+from services.orders.outgoing import Context, publish
 
 HOLD_REMINDERS = "orders.hold_reminders"
 PERIOD_END_CANCELLATIONS = "orders.period_end_cancellations"

@@ -31,6 +31,7 @@ from contracts.orders import (
     OrderSuspendedData,
 )
 from contracts.renewals import OrderRenewalRequestedData, OrderRenewedData, RenewalItem
+from services.kit.db import UnitOfWork
 from services.orders import events as e
 from services.orders.catalogue import RenewalLine
 from services.orders.domain import By, Order
@@ -66,6 +67,12 @@ def envelope(event: e.Event, order: Order, ctx: Context) -> Envelope[Any]:
             "data": data,
         }
     )
+
+
+def publish(work: UnitOfWork, ctx: Context, order: Order, emitted: list[e.Event]) -> None:
+    """Queue the contract event of each domain event in the unit of work's outbox."""
+    for event in emitted:
+        work.publish(envelope(event, order, ctx))
 
 
 def renewal_requested(

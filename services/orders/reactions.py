@@ -3,8 +3,12 @@
 The consumer's inbox already drops a redelivered event. Beyond that, events are facts about
 other systems and may come late, twice (with new ids) or out of order, so:
 
-- an event about an order we do not know is logged and skipped (orders owns orders: nothing
-  to create from it);
+- billing's events about an order we do not know are logged and skipped (billing learns its
+  orders from us, on the same keys: nothing to create from it);
+- provisioning's and the abuse desk's facts are never dropped: one naming an order we do not
+  know, or a delivery before the order is accepted (or while it is held), is parked
+  (``services.kit.parking``) and applied when the order is in progress, or dead-lettered
+  after ``parked_max_age`` when it never is;
 - a change the order's state refuses (``OrderConflict``: e.g. a payment for an order already
   accepted) is logged and skipped, leaving the order as it is;
 - the invoices billing mentions are remembered per order, so a paid invoice is applied once and
@@ -22,12 +26,12 @@ from uuid import UUID
 import contracts as c
 from contracts.billing import InvoicePaidData
 from contracts.envelope import ActorKind, Envelope
+from services.kit import parking
 from services.kit.db import UnitOfWork
 from services.orders import repository
-from services.orders.domain import By, Order
+from services.orders.domain import By, Order, S
 from services.orders.events import Event
-from services.orders.handlers import publish
-from services.orders.outgoing import Context
+from services.orders.outgoing import Context, publish
 from services.orders.transitions import OrderConflict
 
 log = logging.getLogger(__name__)
@@ -97,23 +101,30 @@ async def invoice_voided(work: UnitOfWork, event: c.InvoiceVoided, now: datetime
 
 
 async def service_delivered(work: UnitOfWork, event: c.ServiceDelivered, now: datetime) -> None:
+    """Provisioning delivered the server: the order in progress is completed with its IP."""
     data = event.data
     ctx = _context(event, now)
-    for order in await _orders(work, [event.order_id], event):
-        change: Change = lambda o: o.complete(  # noqa: E731
-            ctx.by,
-            ctx.now,
-            contract=data.contract,
-            starts_on=data.starts_on,
-            main_ip=str(data.main_ip),
-        )
-        await _apply(work, ctx, order, event, change)
+    if (order := await _known_or_parked(work, event, now)) is None:
+        return
+    if order.completion is None and order.status is not S.IN_PROGRESS:
+        # Not accepted yet, or held: it is applied once the order is in progress. A cancelled
+        # order never is, so its delivery ends in the DLQ, where staff see it.
+        await parking.park(work.session, event, now)
+        return
+    change: Change = lambda o: o.complete(  # noqa: E731
+        ctx.by,
+        ctx.now,
+        contract=data.contract,
+        starts_on=data.starts_on,
+        main_ip=str(data.main_ip),
+    )
+    await _apply(work, ctx, order, event, change)
 
 
 async def violation_confirmed(work: UnitOfWork, event: c.ViolationConfirmed, now: datetime) -> None:
     data = event.data
     ctx = _context(event, now)
-    for order in await _orders(work, [event.order_id], event):
+    if order := await _known_or_parked(work, event, now):
         change: Change = lambda o: o.suspend_for_violation(ctx.by, data.case_id, data.reason)  # noqa: E731
         await _apply(work, ctx, order, event, change)
 
@@ -121,9 +132,32 @@ async def violation_confirmed(work: UnitOfWork, event: c.ViolationConfirmed, now
 async def violation_lifted(work: UnitOfWork, event: c.ViolationLifted, now: datetime) -> None:
     data = event.data
     ctx = _context(event, now)
-    for order in await _orders(work, [event.order_id], event):
+    if order := await _known_or_parked(work, event, now):
         change: Change = lambda o: o.lift_violation(ctx.by, data.case_id, data.note)  # noqa: E731
         await _apply(work, ctx, order, event, change)
+
+
+#: What a parked event is applied with once its order is in progress.
+_REPLAYED: dict[type[Envelope[Any]], Callable[[UnitOfWork, Any, datetime], Any]] = {
+    c.ServiceDelivered: service_delivered,
+    c.ViolationConfirmed: violation_confirmed,
+    c.ViolationLifted: violation_lifted,
+}
+
+
+async def take_parked(work: UnitOfWork, order: Order, now: datetime) -> Order:
+    """Apply, oldest first, what was parked for an order that is now in progress; returns
+    the order as it is afterwards."""
+    if order.status is not S.IN_PROGRESS:
+        return order
+    parked = await parking.take(work.session, order.id)
+    for event in parked:
+        await _REPLAYED[type(event)](work, event, now)
+    if not parked:
+        return order
+    found = await repository.get_order(work.session, order.id, lock=True)
+    assert found is not None, "an order is never deleted"
+    return found
 
 
 # --- the common path --------------------------------------------------------------------------
@@ -147,10 +181,22 @@ async def _orders(work: UnitOfWork, order_ids: Sequence[UUID], event: Envelope[A
     return found
 
 
+async def _known_or_parked(work: UnitOfWork, event: Envelope[Any], now: datetime) -> Order | None:
+    """The event's order, locked; ``None`` after parking the event when we do not know it."""
+    assert event.order_id is not None, "provisioning and abuse events name their order"
+    order = await repository.get_order(work.session, event.order_id, lock=True)
+    if order is None:
+        log.info("%s %s names unknown order %s: parked", event.type, event.event_id, event.order_id)
+        await parking.park(work.session, event, now)
+    return order
+
+
 async def _apply(
     work: UnitOfWork, ctx: Context, order: Order, event: Envelope[Any], *changes: Change
 ) -> None:
-    """Apply each change the order's state allows; a refused one is logged and skipped."""
+    """Apply each change the order's state allows; a refused one is logged and skipped. An
+    order that this puts in progress takes what was parked for it."""
+    before = order.status
     for change in changes:
         try:
             emitted = change(order)
@@ -159,3 +205,5 @@ async def _apply(
             continue
         await repository.save_order(work.session, order)
         publish(work, ctx, order, emitted)
+    if before is not S.IN_PROGRESS:
+        await take_parked(work, order, ctx.now)

@@ -196,3 +196,12 @@ def test_an_invoice_is_in_the_window_of_exactly_its_due_reminder(
 def test_a_reminder_offset_is_given_once() -> None:
     with pytest.raises(ValueError, match="once"):
         DunningPolicy(reminder_offsets_days=(-3, 3, -3))
+
+
+def test_an_orders_line_taken_off_leaves_the_others_in_order() -> None:
+    batch = invoice("10.00", "20.00", "30.00")
+    first, middle, last = batch.lines
+    assert batch.lines_without(middle.order_id) == [first, last]
+    assert batch.lines_without(uuid4()) == list(batch.lines)
+    single = invoice("10.00")
+    assert single.lines_without(single.lines[0].order_id) == []

@@ -168,6 +168,12 @@ def _billing_samples() -> list[Envelope[Any]]:
             ),
         ),
         b.InvoiceVoided(**envelope(), data=b.InvoiceVoidedData(**named, reason="cancelled")),
+        b.DunningExemptionChanged(
+            **envelope(actor=STAFF),
+            data=b.DunningExemptionChangedData(
+                customer_id="cust-1", exempt=True, reason="key account", order_ids=[ORDER]
+            ),
+        ),
         b.PaymentRecorded(
             **envelope(actor=STAFF),
             data=b.PaymentRecordedData(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from uuid import UUID, uuid4
 
+from services.kit.clock import FrozenClock
+from services.kit.parking import EXPIRE_PARKED
 from tests.apps import bearer
-from tests.helpers import eventually
+from tests.helpers import eventually, read_topic
 from tests.notifier import events
 from tests.notifier.conftest import WAIT, Notifier
 
@@ -162,6 +164,23 @@ async def test_an_event_before_its_order_is_kept_until_the_order_is_known(
     assert banner["order_id"] == str(order)
     await notifier.mails_to(f"{customer}@example.com", 1)
     assert await notifier.scalar(parked) == 0
+
+
+async def test_an_event_whose_order_never_comes_is_dead_lettered_after_the_configured_time(
+    notifier: Notifier, clock: FrozenClock
+) -> None:
+    order = uuid4()
+    early = events.overdue(order, uuid4(), f"c-{uuid4().hex[:8]}")
+    await notifier.publish(early)
+    parked = f"SELECT count(*) FROM parked_events WHERE order_id = '{order}'"
+    await eventually(lambda: notifier.scalar(parked), timeout=WAIT)
+    clock.advance(notifier.service.settings.parked_max_age + timedelta(seconds=1))
+    assert await notifier.service.runtime.jobs.run_once(EXPIRE_PARKED) == 1
+    assert await notifier.scalar(parked) == 0
+    dlq = await read_topic(notifier.stack.kafka_bootstrap, notifier.prefix + "billing.events.dlq")
+    [headers] = [h for _, value, h in dlq if str(early.event_id).encode() in value]
+    assert headers["x-dlq-kind"] == b"parked_expired"
+    assert headers["x-dlq-consumer"] == b"notifier"
 
 
 async def test_invoice_reminder_is_mailed_once_in_their_language_until_paid(
