@@ -125,7 +125,7 @@ def _conditions(where: OrderFilter) -> list[ColumnElement[bool]]:
         conditions.append(orders.c.status.in_([status.value for status in where.statuses]))
     if where.created_from:
         conditions.append(orders.c.created_at >= _midnight(where.created_from))
-    if where.created_to:
+    if where.created_to and where.created_to < date.max:  # up to the calendar's end: no bound
         conditions.append(orders.c.created_at < _midnight(where.created_to + timedelta(days=1)))
     if where.comment:
         conditions.append(orders.c.comment.ilike(f"%{_escape(where.comment)}%"))
