@@ -324,19 +324,21 @@ def send_boundaries(
     for parameter in operation.query:
         for value in boundary_values(parameter.definition.get("schema", {})):
             for who, headers in TOKENS.items():
-                response = session.request(
-                    operation.method.upper(),
-                    base_url + path,
-                    params={parameter.name: value},
-                    headers=headers,
-                    timeout=30,
-                )
+                asked = f"{operation.label}?{parameter.name}={value} as {who}"
                 sent += 1
-                if response.status_code >= 500:
-                    errors.append(
-                        f"{operation.label}?{parameter.name}={value} as {who}: "
-                        f"{response.status_code} {response.text[:300]}"
+                try:
+                    response = session.request(
+                        operation.method.upper(),
+                        base_url + path,
+                        params={parameter.name: value},
+                        headers=headers,
+                        timeout=30,
                     )
+                except requests.ConnectionError as error:  # what an unhandled error can end in
+                    errors.append(f"{asked}: the connection broke ({error})")
+                    continue
+                if response.status_code >= 500:
+                    errors.append(f"{asked}: {response.status_code} {response.text[:300]}")
     return sent, errors
 
 
