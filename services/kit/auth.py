@@ -7,6 +7,7 @@ below read it from there.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -15,10 +16,11 @@ from typing import Annotated, Any
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, EmailStr, ValidationError, field_validator
 from starlette.concurrency import run_in_threadpool
 
-from services.kit.problems import Forbidden, Unauthenticated
+from contracts.envelope import ShortText
+from services.kit.problems import Forbidden, Unauthenticated, problem_type
 from services.kit.settings import ServiceSettings
 
 REQUIRED_CLAIMS = ("sub", "role", "aud", "exp", "iat")
@@ -42,6 +44,14 @@ class Principal:
     email: str | None = None
     locale: str = "en"
 
+    def required_email(self, needed_for: str) -> str:
+        """The caller's email address; ``MissingClaim`` (403) when the token carries none."""
+        if self.email is None:
+            raise MissingClaim(
+                f"{needed_for} needs an email address: the token has no 'email' claim"
+            )
+        return self.email
+
     @property
     def is_staff(self) -> bool:
         return self.role is Role.STAFF
@@ -59,14 +69,41 @@ class InvalidCredentials(Exception):
     """A token that is malformed, expired, badly signed, for another audience or lacks claims."""
 
 
+class MissingClaim(Forbidden):
+    """The token is valid, but lacks an optional claim that this request needs."""
+
+    title = "Missing claim"
+    type = problem_type("MissingClaim")
+
+
+#: The languages an event can carry (``contracts.envelope.Customer.locale``).
+_LOCALE = re.compile(r"[a-z]{2}(-[A-Z]{2})?")
+
+
 class _Claims(BaseModel):
+    """The claims a service reads. What it keeps of the caller (the customer of an order, the
+    actor of an event) must fit the contracts and tables, so a token whose identity does not
+    fit them is refused here, not failed on later with a 500."""
+
     model_config = ConfigDict(extra="ignore")
 
-    sub: str = Field(min_length=1)
+    sub: ShortText
     role: Role
-    name: str | None = None
-    email: str | None = None
+    name: ShortText | None = None
+    email: EmailStr | None = None
     locale: str = "en"
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _blank_is_none(cls, name: object) -> object:
+        return None if name == "" else name  # shown as the subject, as when absent
+
+    @field_validator("locale", mode="before")
+    @classmethod
+    def _language_we_write(cls, locale: object) -> object:
+        # A language tag of another form (en_US, "English") is no reason to refuse the caller:
+        # they are written to in the default language.
+        return locale if isinstance(locale, str) and _LOCALE.fullmatch(locale) else "en"
 
 
 class Authenticator:
@@ -116,7 +153,8 @@ class Authenticator:
         except jwt.PyJWTError as exc:
             raise InvalidCredentials(_describe(exc)) from exc
         except ValidationError as exc:
-            raise InvalidCredentials("The token's claims are not valid") from exc
+            claims_named = ", ".join(sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]}))
+            raise InvalidCredentials(f"The token's claims are not valid: {claims_named}") from exc
         return Principal(
             id=parsed.sub,
             role=parsed.role,

@@ -3,9 +3,13 @@
 - A message is parsed into its contract; one that does not parse or validate, whose type or
   version the contracts do not define, or that is larger than the consumer accepts
   (``max_message_bytes``, 256 KiB unless set) goes to ``<topic>.dlq`` with its original bytes
-  and the error in headers (``x-dlq-kind``: invalid, unknown_type, unknown_version, oversized
-  or handler; ``x-dlq-consumer``: the service that could not apply it), and the consumer goes
-  on. An oversized message is not parsed at all.
+  and the error in headers (``x-dlq-kind``: invalid, unknown_type, unknown_version, oversized,
+  wrong_key or handler; ``x-dlq-consumer``: the service that could not apply it), and the
+  consumer goes on. An oversized message is not parsed at all.
+- An event about an order (envelope ``order_id``) must be keyed by that id, or it is
+  dead-lettered as ``wrong_key``: Kafka keeps order only within a partition, which the key
+  picks, so an order's event under another key could overtake its predecessors. An event about
+  no order (a payment, an incident known by IP) is keyed as its producer chooses.
 - A known type this consumer has no handler for is skipped and counted.
 - Records come in batches; a batch is applied in one transaction (one commit, not one per
   record), each record in a savepoint of its own together with its inbox row
@@ -137,6 +141,8 @@ class EventConsumer:
                 return self._count(DeadLetter(self, raw, record, "invalid", _describe(error)))
             kind, error_text = self._unknown(tag)
             return self._count(DeadLetter(self, raw, record, kind, error_text))
+        if (misrouted := _wrong_key(event, getattr(record, "key", None))) is not None:
+            return self._count(DeadLetter(self, raw, record, "wrong_key", misrouted))
         handler = self.handlers.get(type(event))
         if handler is None:
             self._outcome("skipped")
@@ -259,6 +265,19 @@ async def apply_batch(
             report = log.warning if is_transient(error) else log.exception
             report("batch of %d not applied, retrying in %.1fs: %r", len(records), delay, error)
             await asyncio.sleep(delay)
+
+
+def _wrong_key(event: Envelope[Any], key: bytes | None) -> str | None:
+    """What is wrong with the Kafka key of an event about an order, or None when it is the
+    order's id as the outbox writes it (the exact text: a partition follows the key's bytes)."""
+    if event.order_id is None or key == str(event.order_id).encode():
+        return None
+    came = "no key" if key is None else f"the key {key.decode(errors='replace')!r}"
+    return (
+        f"{event.type}@{event.version} about order {event.order_id} came with {came}; an "
+        "event about an order must be keyed by its order_id, or it can overtake the order's "
+        "earlier events"
+    )
 
 
 def _describe(error: ValidationError) -> str:

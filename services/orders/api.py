@@ -57,9 +57,11 @@ async def place_order(
     principal: CurrentPrincipal,
     key: idempotency.IdempotencyKey = None,
 ) -> Any:
-    """The customer orders a plan for a period it allows; retry safely with `Idempotency-Key`."""
+    """The customer orders a plan for a period it allows; retry safely with `Idempotency-Key`.
+    The order's notices are mailed, so the token must carry an `email` claim (403 otherwise)."""
     if not principal.is_customer:
         raise Forbidden("Only a customer places orders, for themselves")
+    customer = _customer(principal)
     scope, request_json = f"orders:place:{principal.id}", body.model_dump(mode="json")
     async with unit_of_work(request, principal) as (work, ctx):
         if key:
@@ -71,7 +73,7 @@ async def place_order(
         order = await handlers.place_order(
             work,
             ctx,
-            customer=_customer(principal),
+            customer=customer,
             plan_id=body.plan,
             period_months=body.period_months,
             campaign=body.campaign,
@@ -220,7 +222,9 @@ async def _renew(request: Request, principal: Principal, periods: dict[UUID, int
 
 
 def _customer(principal: Principal) -> CustomerRef:
-    email = principal.email or f"{principal.id}@customers.invalid"
+    # The order's notices are mailed to this address: no order without one (a made-up address
+    # would reach nobody).
+    email = principal.required_email("Placing an order")
     return CustomerRef(principal.id, principal.name, email, principal.locale)
 
 

@@ -2,7 +2,9 @@
 
 A page continues after the last row of the previous one, by ``(sort key, id)``: no offset, so
 page 100 costs what page 1 does. The cursor is opaque to clients (base64 of the sort, the
-direction and the last row's key); a cursor for another sort is refused.
+direction and the last row's key, null for a never-paid order); a cursor for another sort is
+refused. The cursor's position is compared with the very expression the rows are ordered by,
+so NULLs sit in the same place in both.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from contracts.orders import OrderStatus
 from services.orders.catalogue import InvalidField
 from services.orders.domain import Order
 from services.orders.records import order_from_row
-from services.orders.tables import PAID_UNTIL_KEY, orders
+from services.orders.tables import NEVER_PAID, PAID_UNTIL_KEY, orders
 
 
 class SortKey(StrEnum):
@@ -34,12 +36,15 @@ class SortKey(StrEnum):
     STATUS = "status"
 
 
+#: What each sort orders by (an expression an index is built on); the cursor keeps the column.
 _SORT_COLUMNS: dict[SortKey, Any] = {
     SortKey.CREATED_AT: orders.c.created_at,
     SortKey.SERVICE_NAME: orders.c.service_name,
     SortKey.PAID_UNTIL: PAID_UNTIL_KEY,
     SortKey.STATUS: orders.c.status,
 }
+#: Where a NULL of a nullable sort column sorts (as in its sort expression).
+_NULL_KEY: dict[SortKey, Any] = {SortKey.PAID_UNTIL: NEVER_PAID}
 #: What a list row shows: not the search text nor the details only the detail view needs.
 LIST_COLUMNS = [
     orders.c[name]
@@ -50,7 +55,7 @@ LIST_COLUMNS = [
     )
 ]  # fmt: skip
 _PARSE_KEY: dict[SortKey, Callable[[str], Any]] = {
-    SortKey.CREATED_AT: datetime.fromisoformat,
+    SortKey.CREATED_AT: lambda text: _utc(datetime.fromisoformat(text)),
     SortKey.SERVICE_NAME: str,
     SortKey.PAID_UNTIL: date.fromisoformat,
     SortKey.STATUS: str,
@@ -96,7 +101,7 @@ async def list_orders(session: AsyncSession, where: OrderFilter, page: PageReque
 def list_query(where: OrderFilter, page: PageRequest) -> Select[Any]:
     """The statement of one page (one row more than asked, to know whether more follow)."""
     key = _SORT_COLUMNS[page.sort]
-    query = select(*LIST_COLUMNS, key.label("sort_key")).where(*_conditions(where))
+    query = select(*LIST_COLUMNS).where(*_conditions(where))
     if page.cursor is not None:
         position, after = tuple_(key, orders.c.id), _decode(page.cursor, page)
         query = query.where(position < after if page.descending else position > after)
@@ -120,7 +125,7 @@ def _conditions(where: OrderFilter) -> list[ColumnElement[bool]]:
         conditions.append(orders.c.status.in_([status.value for status in where.statuses]))
     if where.created_from:
         conditions.append(orders.c.created_at >= _midnight(where.created_from))
-    if where.created_to:
+    if where.created_to and where.created_to < date.max:  # up to the calendar's end: no bound
         conditions.append(orders.c.created_at < _midnight(where.created_to + timedelta(days=1)))
     if where.comment:
         conditions.append(orders.c.comment.ilike(f"%{_escape(where.comment)}%"))
@@ -141,7 +146,7 @@ def _midnight(day: date) -> datetime:
 
 
 def _encode(row: Row[Any], page: PageRequest) -> str:
-    key = row.sort_key
+    key = getattr(row, page.sort.value)  # the column itself: None for a never-paid order
     raw = [page.sort.value, page.descending, key.isoformat() if hasattr(key, "isoformat") else key]
     return base64.urlsafe_b64encode(json.dumps([*raw, str(row.id)]).encode()).decode()
 
@@ -151,6 +156,25 @@ def _decode(cursor: str, page: PageRequest) -> Any:
         sort, descending, key, order_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if sort != page.sort.value or descending != page.descending:
             raise ValueError("the cursor belongs to another sort order")
-        return tuple_(_PARSE_KEY[page.sort](key), UUID(order_id))
+        return tuple_(_key_position(key, page.sort), UUID(order_id))
     except (ValueError, TypeError, binascii.Error) as error:
         raise InvalidField("cursor", f"not a cursor of this list ({error})") from error
+
+
+def _key_position(key: Any, sort: SortKey) -> Any:
+    if key is None:
+        if sort not in _NULL_KEY:
+            raise ValueError(f"{sort.value} is never null")
+        return _NULL_KEY[sort]
+    if not isinstance(key, str):
+        raise TypeError("the cursor's key is not text")
+    return _PARSE_KEY[sort](key)
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("the cursor's time has no offset")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the cursor's time has no UTC equivalent") from None

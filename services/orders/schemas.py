@@ -17,6 +17,17 @@ from services.orders.transitions import STATUS_LABELS, Action
 
 Period = Annotated[int, Field(ge=1, le=120, description="Billing period in months.")]
 ExtraColumn = Literal["comment", "batch_renewal", "id", "date"]
+#: A service's first day. Paid periods, renewals and reminders are counted from it, here and in
+#: the other services, so it keeps clear of the calendar's ends (from 9999-12-31 no paid-until
+#: date can be counted).
+ServiceStart = Annotated[
+    date,
+    Field(
+        ge=date(1970, 1, 1),
+        le=date(2999, 12, 31),
+        description="The service's first day, 1970-01-01 to 2999-12-31.",
+    ),
+]
 
 
 class Request(BaseModel):
@@ -68,7 +79,7 @@ class HoldOrder(Request):
 
 class CompleteOrder(Request):
     contract: ShortText = Field(description="The package/contract the order produced.")
-    starts_on: date
+    starts_on: ServiceStart
     main_ip: IPvAnyAddress
 
 

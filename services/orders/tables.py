@@ -69,8 +69,11 @@ orders = Table(
     Column("search_text", Text, Computed(SEARCH_TEXT, persisted=True)),
 )
 
-#: Sort keys of the order list; paid_until sorts never-paid orders last.
-PAID_UNTIL_KEY = func.coalesce(orders.c.paid_until, literal("9999-12-31").cast(Date))
+#: Where a never-paid order sorts by paid_until: after every date. Cast from text in SQL, never
+#: sent as a date: asyncpg sends ``date.max`` as ``infinity``, which sorts after 9999-12-31.
+NEVER_PAID = literal("9999-12-31").cast(Date)
+#: Sort keys of the order list; paid_until sorts never-paid orders last (ascending).
+PAID_UNTIL_KEY = func.coalesce(orders.c.paid_until, NEVER_PAID)
 
 Index("ix_orders_customer_created", orders.c.customer_id, orders.c.created_at, orders.c.id)
 Index("ix_orders_customer_service", orders.c.customer_id, orders.c.service_name, orders.c.id)

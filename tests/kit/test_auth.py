@@ -18,6 +18,7 @@ from services.kit.auth import (
     Authenticator,
     CurrentPrincipal,
     InvalidCredentials,
+    MissingClaim,
     Principal,
     Role,
     ServiceOrStaff,
@@ -135,6 +136,74 @@ async def test_a_token_with_an_unknown_role_is_refused(client: httpx.AsyncClient
     response = await client.get("/me", headers=bearer(jwt.encode(claims, SECRET)))
 
     assert response.status_code == 401
+
+
+def bare_token(**claims: Any) -> str:
+    """A customer token with exactly these claims besides the required ones (None: absent)."""
+    now = datetime.now(UTC)
+    values = {
+        "sub": "c-1",
+        "role": "customer",
+        "aud": AUDIENCE,
+        "iat": now,
+        "exp": now + timedelta(1),
+    }
+    values.update(claims)
+    return jwt.encode({k: v for k, v in values.items() if v is not None}, SECRET)
+
+
+@pytest.mark.parametrize(
+    ("claims", "seen"),
+    [
+        ({}, {"name": "c-1", "email": None, "locale": "en"}),
+        ({"name": "", "email": "ada@example.com"}, {"name": "c-1", "email": "ada@example.com"}),
+        ({"locale": "en_US"}, {"locale": "en"}),
+        ({"locale": 7}, {"locale": "en"}),
+        ({"locale": "pl"}, {"locale": "pl"}),
+        ({"name": "N" * 200}, {"name": "N" * 200}),
+    ],
+    ids=["no optional claim", "blank name", "locale of another form", "odd locale", "pl", "long"],
+)
+async def test_optional_claims_missing_or_odd_still_give_a_principal(
+    client: httpx.AsyncClient, claims: dict[str, Any], seen: dict[str, Any]
+) -> None:
+    response = await client.get("/me", headers=bearer(bare_token(**claims)))
+
+    assert response.status_code == 200, response.text
+    assert seen.items() <= response.json().items()
+
+
+@pytest.mark.parametrize(
+    ("claims", "named"),
+    [
+        ({"email": "not-an-address"}, "email"),
+        ({"email": "someone@customers.invalid"}, "email"),
+        ({"sub": "c" * 201}, "sub"),
+        ({"name": "N" * 201}, "name"),
+        ({"name": 42}, "name"),
+    ],
+    ids=["not an address", "special-use domain", "long subject", "long name", "number name"],
+)
+async def test_claims_the_platform_cannot_keep_are_a_401_naming_them(
+    client: httpx.AsyncClient, claims: dict[str, Any], named: str
+) -> None:
+    response = await client.get("/me", headers=bearer(bare_token(**claims)))
+
+    assert response.status_code == 401, response.text
+    assert response.json()["detail"] == f"The token's claims are not valid: {named}"
+
+
+def test_a_request_that_needs_the_email_claim_is_a_403_naming_it() -> None:
+    principal = Principal(id="c-1", role=Role.CUSTOMER, name="Ada")
+    with pytest.raises(
+        MissingClaim,
+        match="Placing an order needs an email address: the token has no 'email' claim",
+    ) as raised:
+        principal.required_email("Placing an order")
+    assert raised.value.status == 403
+    assert Principal("c-1", Role.CUSTOMER, "Ada", "a@example.com").required_email("x") == (
+        "a@example.com"
+    )
 
 
 async def test_a_customer_on_a_staff_route_is_a_403_problem(client: httpx.AsyncClient) -> None:

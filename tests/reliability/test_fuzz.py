@@ -5,8 +5,13 @@ OpenAPI document is read from the running service; schemathesis generates reques
 operation, valid ones and invalid ones, with a customer's and a staff member's bearer token,
 and with the ids of things that really exist (an order, its invoice, a ticket, a catalogue
 plan) as well as made-up ones. Every answer must be below 500, have a status, content type,
-headers and body the document declares. Separately, every operation that declares the bearer
-scheme must refuse (401) a request without a token and with each kind of bad token.
+headers and body the document declares. The tokens include ones without the optional claims
+(email, name, locale), as an identity provider may issue them; dates and times are drawn
+from the ends of the calendar (with offsets past them) as often as from the middle. Every
+query parameter that takes a number, a date or a time is also sent each of its boundary values
+(the documented bounds, one past them, the ends of int32 and int64). Separately, every operation
+that declares the bearer scheme must refuse (401) a request without a token and with each kind
+of bad token.
 
 ``FUZZ_EXAMPLES`` (default 300) is the number of generated requests per operation, shared
 between the two tokens and the valid and invalid data; an operation whose inputs allow fewer
@@ -17,7 +22,8 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +34,7 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -37,6 +44,10 @@ from schemathesis.specs.openapi.checks import (
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+)
+from schemathesis.specs.openapi.formats import (
+    get_default_format_strategies,
+    unregister_string_format,
 )
 
 from services.kit.settings import LOCAL_JWT_SECRET
@@ -52,7 +63,39 @@ PATIENCE = 90.0
 CUSTOMER_ID = "c-fuzz"
 CUSTOMER = bearer("customer", CUSTOMER_ID, name="Fuzz Customer", email="fuzz@example.com")
 STAFF = bearer("staff", "s-fuzz", name="Fuzz Staff")
-TOKENS = {"customer": CUSTOMER, "staff": STAFF}
+
+
+def bare_bearer(role: str, sub: str) -> dict[str, str]:
+    """A valid token with the required claims only: no email, name or locale."""
+    now = datetime.now(UTC)
+    claims = {"sub": sub, "role": role, "aud": "order-platform", "iat": now}
+    token = jwt.encode({**claims, "exp": now + timedelta(hours=6)}, LOCAL_JWT_SECRET)
+    return {"Authorization": f"Bearer {token}"}
+
+
+TOKENS = {
+    "customer": CUSTOMER,
+    "staff": STAFF,
+    # The same people, as a provider that issues no optional claims knows them.
+    "customer without optional claims": bare_bearer("customer", CUSTOMER_ID),
+    "staff without optional claims": bare_bearer("staff", "s-fuzz"),
+}
+
+#: Dates and times at the ends of the calendar, and offsets that push them past it.
+EDGE_VALUES: dict[str, list[str]] = {
+    "date": ["0001-01-01", "0001-01-02", "1970-01-01", "9999-12-30", "9999-12-31"],
+    "date-time": [
+        "0001-01-01T00:00:00Z",
+        "0001-01-01T00:00:00+01:00",
+        "0001-01-01T00:59:59+01:00",
+        "9999-12-31T23:59:59.999999Z",
+        "9999-12-31T23:00:00-01:00",
+        "9999-12-31T23:59:59+14:00",
+        "2025-01-01T00:00:00",
+    ],
+}
+#: Integers at the ends of the columns behind them (int32, int64) and beyond.
+INTEGER_EDGES = [0, -1, 2**31 - 1, 2**31, 2**63 - 1, 2**63, -(2**63) - 1, 10**30]
 
 POSITIVE_CHECKS = [
     not_a_server_error,
@@ -67,6 +110,17 @@ MALFORMED_HTTP = "Invalid HTTP request received."
 #: Invalid input gets the same checks. Whether it is refused is not one of them: FastAPI reads
 #: query values leniently (a number as a date, unknown parameters ignored), as documented.
 NEGATIVE_CHECKS = POSITIVE_CHECKS
+
+
+@pytest.fixture(scope="module", autouse=True)
+def edge_dates_and_times() -> Iterator[None]:
+    """Dates and times drawn from the calendar's ends half the time, for this module only."""
+    defaults = get_default_format_strategies()
+    for name, edges in EDGE_VALUES.items():
+        schemathesis.openapi.format(name, st.sampled_from(edges) | defaults[name])
+    yield
+    for name in EDGE_VALUES:
+        unregister_string_format(name)
 
 
 # --- things that exist, so the fuzzer reaches past "not found" ---------------------------------
@@ -241,6 +295,72 @@ async def test_fuzzed_apis_answer_within_their_documents(system: System, figures
     assert tally.operations >= 30, "every service's operations were found in its document"
     assert not tally.problems, "\n".join(tally.problems[:40])
     assert tally.sent >= tally.operations * min(EXAMPLES, 20) // 2
+
+
+# --- boundaries ---------------------------------------------------------------------------------
+
+
+def boundary_values(schema: dict[str, Any]) -> list[Any]:
+    """The values at and past the edges of what a parameter's schema allows."""
+    for kind in [schema, *schema.get("anyOf", [])]:
+        if kind.get("format") in EDGE_VALUES:
+            return EDGE_VALUES[kind["format"]]
+        if kind.get("type") == "integer":
+            bounds = [kind.get("minimum"), kind.get("maximum")]
+            near = [b + step for b in bounds if b is not None for step in (-1, 0, 1)]
+            return sorted(set(near + INTEGER_EDGES))
+    return []
+
+
+def send_boundaries(
+    operation: Any, base_url: str, ids: dict[str, str], session: requests.Session
+) -> tuple[int, list[str]]:
+    """Each boundary value of each query parameter, alone, with every token; returns how many
+    requests went out and the answers that were server errors."""
+    path = operation.path
+    for parameter in operation.path_parameters:
+        path = path.replace(f"{{{parameter.name}}}", ids.get(parameter.name, str(uuid.uuid4())))
+    sent, errors = 0, []
+    for parameter in operation.query:
+        for value in boundary_values(parameter.definition.get("schema", {})):
+            for who, headers in TOKENS.items():
+                asked = f"{operation.label}?{parameter.name}={value} as {who}"
+                sent += 1
+                try:
+                    response = session.request(
+                        operation.method.upper(),
+                        base_url + path,
+                        params={parameter.name: value},
+                        headers=headers,
+                        timeout=30,
+                    )
+                except requests.ConnectionError as error:  # what an unhandled error can end in
+                    errors.append(f"{asked}: the connection broke ({error})")
+                    continue
+                if response.status_code >= 500:
+                    errors.append(f"{asked}: {response.status_code} {response.text[:300]}")
+    return sent, errors
+
+
+async def test_every_number_date_and_time_parameter_at_its_boundaries(
+    system: System, figures: Any
+) -> None:
+    ids = await existing_ids(system)
+    sent, errors = 0, []
+
+    def probe() -> None:
+        nonlocal sent
+        with requests.Session() as session:
+            for service in SERVICES:
+                for operation in operations_of(system, service):
+                    count, found = send_boundaries(operation, system.url(service), ids, session)
+                    sent += count
+                    errors.extend(found)
+
+    await asyncio.to_thread(probe)
+    figures(boundary_requests=sent, server_errors_found=len(errors))
+    assert sent >= 100, "the list and journal parameters were found and tried"
+    assert not errors, "\n".join(errors[:40])
 
 
 # --- credentials --------------------------------------------------------------------------------

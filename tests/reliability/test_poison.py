@@ -1,6 +1,7 @@
 """Poison messages on every topic the services consume, with the whole system running: malformed
 (not JSON), truncated (a valid event cut in half), unknown type, a known type at a version the
-contracts do not know, and oversized (an otherwise valid event larger than a consumer accepts).
+contracts do not know, oversized (an otherwise valid event larger than a consumer accepts) and
+wrongly keyed (a valid event about an order, under another order's key).
 Each lands in its topic's DLQ once per consuming service, with its original bytes and an error
 that names what is wrong, while the good messages around it (keyed like it, so on the same
 partitions) take effect as if nothing had happened.
@@ -92,7 +93,7 @@ CONSUMERS: dict[str, set[str]] = {
     "monitoring.events": {"notifier", "audit"},
 }
 
-KINDS = ("malformed", "truncated", "unknown_type", "wrong_version", "oversized")
+KINDS = ("malformed", "truncated", "unknown_type", "wrong_version", "oversized", "wrong_key")
 
 #: An otherwise valid event this much larger than the limit: refused for its size alone.
 OVERSIZED_BY = 40 * 1024
@@ -112,6 +113,8 @@ class Poison:
     dlq_kind: str
     says: str
     event_id: str | None = None
+    #: The Kafka key it is sent with, when not its order's.
+    key: str | None = None
 
 
 def template(topic: str, order_id: UUID, invoice_id: UUID, system: System) -> Envelope[Any]:
@@ -197,6 +200,11 @@ def poison(topic: str, kind: str, valid: Envelope[Any]) -> Poison:
         says += f" (the contracts define {tag})"
         raw = json.dumps(body).encode()
         return Poison(topic, kind, raw, "unknown_version", says, body["event_id"])
+    if kind == "wrong_key":
+        key = str(uuid4())
+        says = f"{tag} about order {valid.order_id} came with the key '{key}'"
+        raw = json.dumps(body).encode()
+        return Poison(topic, kind, raw, "wrong_key", says, body["event_id"], key)
     assert kind == "oversized"
     body["padding"] = "x" * (MAX_MESSAGE_BYTES + OVERSIZED_BY)  # an unknown field: ignored
     raw = json.dumps(body).encode()
@@ -216,8 +224,10 @@ async def send_poison(
     for topic in TOPICS:
         valid = template(topic, UUID(order_id), UUID(invoice_id), system)
         for kind in kinds:
+            if kind == "wrong_key" and valid.order_id is None:
+                continue  # about no order (a payment, an incident): any key is right
             bad = poison(topic, kind, valid)
-            await send_raw(world, system, topic, bad.raw, order_id)
+            await send_raw(world, system, topic, bad.raw, bad.key or order_id)
             sent.append(bad)
     return sent
 
