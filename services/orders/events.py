@@ -84,6 +84,8 @@ class Suspended:
     reason: str | None
     invoice_id: UUID | None
     case_id: str | None
+    status: S
+    """The order's status after this cause began or ended (other causes may remain)."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ class Reactivated:
     reason: str | None
     invoice_id: UUID | None
     case_id: str | None
+    status: S
+    """The order's status after this cause began or ended (other causes may remain)."""
 
 
 @dataclass(frozen=True)

@@ -131,13 +131,13 @@ def _contract(event: e.Event, order: Order) -> tuple[type[Envelope[Any]], BaseMo
         case e.Cancelled(_, mode, reason, invoice_id):
             data = OrderCancelledData(mode=mode, reason=reason, invoice_id=invoice_id)
             return c.OrderCancelled, data
-        case e.Suspended(_, cause, reason, invoice_id, case_id):
+        case e.Suspended(_, cause, reason, invoice_id, case_id, status):
             return c.OrderSuspended, OrderSuspendedData(
-                cause=cause, reason=reason, invoice_id=invoice_id, case_id=case_id
+                cause=cause, reason=reason, invoice_id=invoice_id, case_id=case_id, status=status
             )
-        case e.Reactivated(_, cause, reason, invoice_id, case_id):
+        case e.Reactivated(_, cause, reason, invoice_id, case_id, status):
             return c.OrderReactivated, OrderReactivatedData(
-                cause=cause, reason=reason, invoice_id=invoice_id, case_id=case_id
+                cause=cause, reason=reason, invoice_id=invoice_id, case_id=case_id, status=status
             )
         case e.Renewed(_, renewal_id, invoice_id, period_months, paid_until):
             return c.OrderRenewed, OrderRenewedData(
