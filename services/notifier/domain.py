@@ -91,7 +91,20 @@ def acceptance_cause(order_id: UUID) -> str:
     return f"accepted:{order_id}"
 
 
-def suspension_cause(order_id: UUID) -> str:
+def suspension_cause(order_id: UUID, cause: str, ref: UUID | str | None) -> str:
+    """One cause of an order's suspension: a violation case, or an unpaid invoice. An order may
+    be suspended for several at once; each has its own banner, which ends with that cause."""
+    return f"{suspension_causes(order_id)}{cause}:{ref or ''}"
+
+
+def suspension_causes(order_id: UUID) -> str:
+    """The prefix every suspension cause of the order starts with."""
+    return f"suspension:{order_id}:"
+
+
+def legacy_suspension_cause(order_id: UUID) -> str:
+    """The one cause suspension banners had before causes were told apart: it cannot say
+    which cause it is about, so it ends only when the order is active again."""
     return f"suspension:{order_id}"
 
 
@@ -126,13 +139,17 @@ def acceptance_notice(order_id: UUID, event_id: UUID) -> Notice:
     )
 
 
-def suspension_notice(order_id: UUID, event_id: UUID, *, violation: bool) -> Notice:
-    """Access is blocked: critical on every screen until the order is reactivated."""
+def suspension_notice(
+    order_id: UUID, event_id: UUID, *, violation: bool, ref: str | None = None
+) -> Notice:
+    """Access is blocked: critical on every screen until its cause (the case or invoice
+    ``ref``) ends, even when the order stays suspended for another."""
     kind = NoticeKind.SUSPENSION_VIOLATION if violation else NoticeKind.SUSPENSION_NON_PAYMENT
+    cause = "violation" if violation else "non_payment"
     return Notice(
         kind,
         key=f"suspension:{event_id}",
-        cause=suspension_cause(order_id),
+        cause=suspension_cause(order_id, cause, ref),
         severity=Severity.CRITICAL,
         placement=Placement.BOTH,
         link=order_link(order_id) if violation else f"{order_link(order_id)}/invoices",
@@ -204,6 +221,21 @@ def reminder_notice(order_id: UUID, paid_until: date, offset_days: int) -> Notic
         placement=Placement.ORDERS_TAB if offset_days > 3 else Placement.BOTH,
         link=f"{order_link(order_id)}/renew",
     )
+
+
+# --- the order's status after a suspension event ---------------------------------------------
+
+
+def status_after_suspension(cause: str, status: str | None) -> str:
+    """The order's status after ``order.suspended``: as the event says; an event from before
+    it said so was read as its own cause's suspension."""
+    return status or f"suspended_{cause}"
+
+
+def status_after_lift(status: str | None) -> str:
+    """The order's status after ``order.reactivated``: as the event says (still suspended when
+    another cause remains); an event from before it said so meant processed."""
+    return status or "processed"
 
 
 # --- reminders --------------------------------------------------------------------------------

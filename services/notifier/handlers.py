@@ -119,24 +119,45 @@ async def order_completed(work: UnitOfWork, event: OrderCompleted, ctx: Context)
 
 
 async def order_suspended(work: UnitOfWork, event: OrderSuspended, ctx: Context) -> None:
+    """A cause of suspension began: its own critical banner, until that cause ends."""
     if (order := await known_order(work, ctx, event)) is None:
         return
-    violation = event.data.cause is SuspensionCause.VIOLATION
-    await repository.update_order(
-        work.session, event.order_id, status=f"suspended_{event.data.cause}"
+    data = event.data
+    status = domain.status_after_suspension(data.cause, data.status)
+    await repository.update_order(work.session, event.order_id, status=status)
+    notice = domain.suspension_notice(
+        event.order_id,
+        event.event_id,
+        violation=data.cause is SuspensionCause.VIOLATION,
+        ref=_cause_ref(event),
     )
-    notice = domain.suspension_notice(event.order_id, event.event_id, violation=violation)
-    await tell(work, ctx, order, notice, now=ctx.clock.now(), reason=event.data.reason)
+    await tell(work, ctx, order, notice, now=ctx.clock.now(), reason=data.reason)
 
 
 async def order_reactivated(work: UnitOfWork, event: OrderReactivated, ctx: Context) -> None:
+    """A cause of suspension ended: its banner goes; those of causes that remain stay."""
     if await known_order(work, ctx, event) is None:
         return
-    await repository.update_order(work.session, event.order_id, status="processed")
-    causes = [domain.suspension_cause(event.order_id)]
-    if event.data.invoice_id is not None:
-        causes.append(domain.invoice_cause(event.data.invoice_id))
-    await repository.resolve_banners(work.session, causes, ctx.clock.now())
+    data, now = event.data, ctx.clock.now()
+    status = domain.status_after_lift(data.status)
+    await repository.update_order(work.session, event.order_id, status=status)
+    if (ref := _cause_ref(event)) is not None:
+        cause = domain.suspension_cause(event.order_id, data.cause, ref)
+        await repository.resolve_banners(work.session, [cause], now)
+    else:  # no case named: every violation case was lifted
+        prefix = domain.suspension_causes(event.order_id) + f"{data.cause}:"
+        await repository.resolve_banners_starting(work.session, prefix, now)
+    ended = [domain.invoice_cause(data.invoice_id)] if data.invoice_id else []
+    if status == "processed":
+        ended.append(domain.legacy_suspension_cause(event.order_id))
+    await repository.resolve_banners(work.session, ended, now)
+
+
+def _cause_ref(event: OrderSuspended | OrderReactivated) -> str | None:
+    """What tells this cause apart from the order's others: its invoice or its case."""
+    data = event.data
+    ref = data.invoice_id if data.cause is SuspensionCause.NON_PAYMENT else data.case_id
+    return None if ref is None else str(ref)
 
 
 async def order_cancelled(work: UnitOfWork, event: OrderCancelled, ctx: Context) -> None:
@@ -147,10 +168,13 @@ async def order_cancelled(work: UnitOfWork, event: OrderCancelled, ctx: Context)
     await repository.update_order(work.session, event.order_id, status="cancelled")
     ended = [
         domain.acceptance_cause(event.order_id),
-        domain.suspension_cause(event.order_id),
+        domain.legacy_suspension_cause(event.order_id),
         domain.renewal_cause(event.order_id),
     ]
     await repository.resolve_banners(work.session, ended, now)
+    await repository.resolve_banners_starting(
+        work.session, domain.suspension_causes(event.order_id), now
+    )
     notice = domain.cancellation_notice(event.order_id, event.event_id)
     await tell(work, ctx, order, notice, now=now, reason=event.data.reason)
 

@@ -107,6 +107,16 @@ async def resolve_banners(session: AsyncSession, causes: Sequence[str], now: dat
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+async def resolve_banners_starting(session: AsyncSession, prefix: str, now: datetime) -> int:
+    """Resolve every active banner whose cause starts with ``prefix``; returns how many."""
+    result = await session.execute(
+        update(banners)
+        .where(banners.c.cause.startswith(prefix, autoescape=True), banners.c.resolved_at.is_(None))
+        .values(resolved_at=now)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def active_banners(
     session: AsyncSession,
     customer_id: str,

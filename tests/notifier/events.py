@@ -39,6 +39,7 @@ from contracts.orders import (
     OrderCompletedData,
     OrderPlacedData,
     OrderReactivatedData,
+    OrderStatus,
     OrderSuspendedData,
     SuspensionCause,
 )
@@ -83,17 +84,38 @@ def completed(order_id: UUID, *, paid_until: date, ip: str = "192.0.2.10") -> Or
     return OrderCompleted(**_envelope(order_id), data=data)
 
 
-def suspended(order_id: UUID, *, violation: bool = False, invoice_id: UUID | None = None):  # type: ignore[no-untyped-def]
+def suspended(  # type: ignore[no-untyped-def]
+    order_id: UUID,
+    *,
+    violation: bool = False,
+    invoice_id: UUID | None = None,
+    case_id: str | None = None,
+    status: OrderStatus | None = None,
+):
+    """``order.suspended``; without ``status``, as the orders service published it before
+    it told the resulting status."""
     cause = SuspensionCause.VIOLATION if violation else SuspensionCause.NON_PAYMENT
     data = OrderSuspendedData(
-        cause=cause, invoice_id=None if violation else (invoice_id or uuid4()), reason="spam"
+        cause=cause,
+        invoice_id=None if violation else (invoice_id or uuid4()),
+        case_id=case_id,
+        reason="spam",
+        status=status,
     )
     return OrderSuspended(**_envelope(order_id), data=data)
 
 
-def reactivated(order_id: UUID, *, violation: bool = False) -> OrderReactivated:
+def reactivated(
+    order_id: UUID,
+    *,
+    violation: bool = False,
+    invoice_id: UUID | None = None,
+    case_id: str | None = None,
+    status: OrderStatus | None = None,
+) -> OrderReactivated:
     cause = SuspensionCause.VIOLATION if violation else SuspensionCause.NON_PAYMENT
-    return OrderReactivated(**_envelope(order_id), data=OrderReactivatedData(cause=cause))
+    data = OrderReactivatedData(cause=cause, invoice_id=invoice_id, case_id=case_id, status=status)
+    return OrderReactivated(**_envelope(order_id), data=data)
 
 
 def cancelled(order_id: UUID) -> OrderCancelled:

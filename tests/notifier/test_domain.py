@@ -88,14 +88,25 @@ def test_reminder_keys_differ_by_period_and_offset() -> None:
 def test_critical_notices_are_on_every_screen_and_cannot_be_dismissed() -> None:
     order = uuid4()
     for violation in (True, False):
-        notice = domain.suspension_notice(order, uuid4(), violation=violation)
+        notice = domain.suspension_notice(order, uuid4(), violation=violation, ref="case-1")
         assert notice.severity is Severity.CRITICAL
         assert notice.placement is Placement.BOTH
-        assert notice.cause == domain.suspension_cause(order)
+        assert notice.cause.startswith(domain.suspension_causes(order))
         with pytest.raises(BannerNotDismissible):
             domain.ensure_dismissible(notice.severity)
     domain.ensure_dismissible(Severity.WARNING)
     domain.ensure_dismissible(Severity.INFO)
+
+
+def test_each_cause_of_a_suspension_is_a_cause_of_its_own() -> None:
+    order = uuid4()
+    causes = {
+        domain.suspension_notice(order, uuid4(), violation=True, ref="case-1").cause,
+        domain.suspension_notice(order, uuid4(), violation=True, ref="case-2").cause,
+        domain.suspension_notice(order, uuid4(), violation=False, ref=str(uuid4())).cause,
+    }
+    assert len(causes) == 3
+    assert domain.legacy_suspension_cause(order) not in causes
 
 
 def test_only_the_first_overdue_stage_is_told_here() -> None:
