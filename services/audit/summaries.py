@@ -76,6 +76,12 @@ def _suspended(d: Any) -> Summary:
 
 
 def _reactivated(d: Any) -> Summary:
+    if d.status not in (None, "processed"):  # another cause still suspends the order
+        return Summary(
+            f"Suspension lifted ({d.cause}), still {d.status}",
+            f"Sperre aufgehoben ({d.cause}), weiterhin {d.status}",
+            f"Zniesiono zawieszenie ({d.cause}), nadal {d.status}",
+        )
     return Summary(
         f"Reactivated ({d.cause} lifted)",
         f"Reaktiviert ({d.cause} aufgehoben)",
