@@ -16,7 +16,7 @@ from services.kit.db import UnitOfWork
 from services.kit.idempotency import IdempotencyKey, claim, remember
 from services.kit.problems import PROBLEM_RESPONSES, Forbidden
 from services.notifier import banners, tickets
-from services.notifier.domain import Placement, Severity
+from services.notifier.domain import NoticeKind, Placement, Severity
 from services.notifier.notices import Context
 from services.notifier.schemas import (
     Banner,
@@ -62,17 +62,28 @@ async def list_banners(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> BannerPage:
-    """The caller's active banners shown at a placement (`orders_tab` or `dashboard`)."""
+    """Every active banner the caller's page shows (`orders_tab` or `dashboard`), of every
+    kind of notice: reminders, invoices, suspensions, incidents, acceptance, cancellation. Which
+    page a kind reaches is the service's configuration (both pages unless set otherwise)."""
+    placements = _ctx(request).placements
     async with _database(request).unit_of_work() as work:
         rows = await banners.active(
             work,
             customer_id=principal.id,
-            placement=placement,
+            page=placement,
+            placements=placements,
             after=decode_cursor(cursor),
             limit=limit,
         )
     items = [
-        Banner(**row._mapping, dismissible=row.severity != Severity.CRITICAL.value) for row in rows
+        Banner(
+            **{
+                **row._mapping,
+                "placement": placements.of(NoticeKind(row.kind)),
+                "dismissible": row.severity != Severity.CRITICAL.value,
+            }
+        )
+        for row in rows
     ]
     return BannerPage(items=items, next_cursor=next_cursor(list(rows), limit))
 

@@ -15,6 +15,7 @@ from services.notifier.domain import (
     BannerNotDismissible,
     BannerNotFound,
     OrderNotFound,
+    Placements,
     TicketNotFound,
 )
 from services.notifier.jobs import add_jobs
@@ -38,7 +39,11 @@ def create_runtime(
 ) -> tuple[Runtime, Context]:
     """The runtime with the notifier's consumers and jobs, and the context its use cases use."""
     runtime = Runtime(settings, publishes_on=NOTIFIER, registry=registry, clock=clock)
-    ctx = Context(renderer=Renderer(settings.panel_url), clock=runtime.clock)
+    ctx = Context(
+        renderer=Renderer(settings.panel_url),
+        clock=runtime.clock,
+        placements=Placements(settings.banner_placements),
+    )
     subscribe(runtime, ctx)
     add_jobs(runtime, ctx, settings)
     return runtime, ctx

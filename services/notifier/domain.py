@@ -9,7 +9,8 @@ that cause resolves)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 from uuid import UUID
@@ -58,7 +59,6 @@ class Notice:
     cause: str
     """The condition the notice is about; its banners resolve when the condition ends."""
     severity: Severity
-    placement: Placement
     link: str
     """Where in the panel the banner leads (a path)."""
     banner: bool = True
@@ -134,7 +134,6 @@ def acceptance_notice(order_id: UUID, event_id: UUID) -> Notice:
         key=f"acceptance:{event_id}",
         cause=acceptance_cause(order_id),
         severity=Severity.INFO,
-        placement=Placement.ORDERS_TAB,
         link=order_link(order_id),
     )
 
@@ -151,7 +150,6 @@ def suspension_notice(
         key=f"suspension:{event_id}",
         cause=suspension_cause(order_id, cause, ref),
         severity=Severity.CRITICAL,
-        placement=Placement.BOTH,
         link=order_link(order_id) if violation else f"{order_link(order_id)}/invoices",
     )
 
@@ -164,7 +162,6 @@ def cancellation_notice(order_id: UUID, event_id: UUID) -> Notice:
         key=f"cancellation:{event_id}",
         cause=f"cancelled:{order_id}",
         severity=Severity.WARNING,
-        placement=Placement.ORDERS_TAB,
         link=order_link(order_id),
     )
 
@@ -181,20 +178,18 @@ def overdue_notice(
         key=f"overdue:{event_id}",
         cause=invoice_cause(invoice_id),
         severity=Severity.WARNING,
-        placement=Placement.BOTH,
         link=f"{order_link(order_id)}/invoices",
     )
 
 
 def invoice_reminder_notice(order_id: UUID, invoice_id: UUID, offset_days: int) -> Notice:
-    """An unpaid invoice near or past its due date: once per invoice and offset, shown on the
-    orders tab until the invoice is paid or voided."""
+    """An unpaid invoice near or past its due date: once per invoice and offset, shown until
+    the invoice is paid or voided."""
     return Notice(
         NoticeKind.INVOICE_REMINDER,
         key=f"invoice-reminder:{invoice_id}:{offset_days}",
         cause=invoice_cause(invoice_id),
         severity=Severity.WARNING,
-        placement=Placement.ORDERS_TAB,
         link=f"{order_link(order_id)}/invoices",
     )
 
@@ -206,7 +201,6 @@ def incident_notice(order_id: UUID, incident_id: str, *, severity: str) -> Notic
         key=f"incident:{incident_id}:{order_id}",
         cause=incident_cause(incident_id),
         severity=Severity.WARNING if severity == "minor" else Severity.CRITICAL,
-        placement=Placement.BOTH,
         link=order_link(order_id),
     )
 
@@ -218,7 +212,6 @@ def reminder_notice(order_id: UUID, paid_until: date, offset_days: int) -> Notic
         key=f"reminder:{order_id}:{paid_until.isoformat()}:{offset_days}",
         cause=renewal_cause(order_id),
         severity=Severity.WARNING if offset_days <= 3 else Severity.INFO,
-        placement=Placement.ORDERS_TAB if offset_days > 3 else Placement.BOTH,
         link=f"{order_link(order_id)}/renew",
     )
 
@@ -274,9 +267,21 @@ def ensure_dismissible(severity: Severity) -> None:
         )
 
 
-def placements_showing(placement: Placement) -> tuple[Placement, Placement]:
-    """The stored placements a banner list for ``placement`` shows."""
-    return placement, Placement.BOTH
+@dataclass(frozen=True)
+class Placements:
+    """Where the banner of each kind of notice is shown: a notice reaches the orders tab and the
+    dashboard (and the customer's inbox) unless configuration keeps a kind to one page. Decided
+    when a page is shown, not when the banner is made, so a changed setting applies to every
+    banner on screen."""
+
+    configured: Mapping[NoticeKind, Placement] = field(default_factory=dict)
+
+    def of(self, kind: NoticeKind) -> Placement:
+        return self.configured.get(kind, Placement.BOTH)
+
+    def kinds_on(self, page: Placement) -> list[NoticeKind]:
+        """The kinds whose banners a page shows (``both``: those shown on every page)."""
+        return [kind for kind in NoticeKind if self.of(kind) in (page, Placement.BOTH)]
 
 
 # --- language ---------------------------------------------------------------------------------

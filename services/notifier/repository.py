@@ -120,15 +120,15 @@ async def resolve_banners_starting(session: AsyncSession, prefix: str, now: date
 async def active_banners(
     session: AsyncSession,
     customer_id: str,
-    placements: Sequence[str],
+    kinds: Sequence[str],
     *,
     after: Cursor | None,
     limit: int,
 ) -> Sequence[Row[Any]]:
-    """A customer's banners on screen, newest first, after a keyset cursor."""
+    """A customer's banners of these kinds on screen, newest first, after a keyset cursor."""
     query = select(banners).where(
         banners.c.customer_id == customer_id,
-        banners.c.placement.in_(placements),
+        banners.c.kind.in_(kinds),
         banners.c.dismissed_at.is_(None),
         banners.c.resolved_at.is_(None),
     )

@@ -6,6 +6,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.kit.settings import ServiceSettings
+from services.notifier.domain import NoticeKind, Placement
 
 
 class NotifierSettings(ServiceSettings):
@@ -33,6 +34,10 @@ class NotifierSettings(ServiceSettings):
     #: How long an event about an order not yet known is kept before it goes to the DLQ.
     parked_max_age: timedelta = timedelta(hours=1)
     parked_check_interval: timedelta = timedelta(minutes=1)
+
+    #: Where a kind of notice's banner is shown, for kinds kept to one page, e.g.
+    #: ``{"renewal_reminder": "orders_tab"}``; every other kind reaches both pages.
+    banner_placements: dict[NoticeKind, Placement] = Field(default_factory=dict)
 
     #: Base of the customer panel that banner and mail links lead to.
     panel_url: str = "https://panel.hosting.example"
