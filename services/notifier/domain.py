@@ -231,6 +231,17 @@ def status_after_lift(status: str | None) -> str:
     return status or "processed"
 
 
+# --- one notice per thing to do --------------------------------------------------------------
+
+
+def same_thing(paid_until: date | None, due_on: date) -> bool:
+    """Whether an invoice due on ``due_on`` is what the order's renewal reminder is about: a
+    renewal invoice falls due on the last paid day. Then the invoice's reminder is the one
+    notice: it names the invoice, its amount and where to pay it, where a renewal reminder
+    would invite the customer to request a second invoice for the same period."""
+    return paid_until == due_on
+
+
 # --- reminders --------------------------------------------------------------------------------
 
 

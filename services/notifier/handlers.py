@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from contracts import (
@@ -211,18 +212,28 @@ async def invoice_overdue(work: UnitOfWork, event: InvoiceOverdue, ctx: Context)
 
 
 async def invoice_reminder_due(work: UnitOfWork, event: InvoiceReminderDue, ctx: Context) -> None:
-    """A payment reminder is told once per invoice and offset, about the invoice's first order."""
+    """A payment reminder is told once per invoice and offset, about the invoice's first order.
+
+    For an order whose paid period ends on the due date it is also the renewal reminder's
+    thing to do (``domain.same_thing``): its banner takes the renewal reminder's place, no
+    renewal reminder follows for that date, and it is not mailed again on a day a renewal
+    reminder for that date was."""
     if (order := await known_order(work, ctx, event)) is None:
         return
-    data = event.data
+    data, now = event.data, ctx.clock.now()
+    await repository.note_invoice_due(work.session, data.order_ids, data.due_on, data.invoice_id)
     notice = domain.invoice_reminder_notice(event.order_id, data.invoice_id, data.offset_days)
+    if domain.same_thing(order.paid_until, data.due_on):
+        await repository.resolve_banners(work.session, [domain.renewal_cause(order.order_id)], now)
+        if await repository.reminded_on(work.session, order.order_id, data.due_on, now.date()):
+            notice = replace(notice, email=False)
     values = {
         "invoice_number": data.number,
         "due_on": data.due_on.isoformat(),
         "past_due": data.offset_days > 0,
         "total": f"{data.total.amount} {data.total.currency}",
     }
-    await tell(work, ctx, order, notice, now=ctx.clock.now(), **values)
+    await tell(work, ctx, order, notice, now=now, **values)
 
 
 async def invoice_settled(

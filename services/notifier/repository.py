@@ -12,7 +12,14 @@ from sqlalchemy import Row, delete, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notifier.tables import banners, mails, orders, parked_events, reminders
+from services.notifier.tables import (
+    banners,
+    invoice_due_dates,
+    mails,
+    orders,
+    parked_events,
+    reminders,
+)
 
 Cursor = tuple[datetime, UUID]
 
@@ -43,9 +50,16 @@ async def orders_by_ip(session: AsyncSession, main_ip: str) -> Sequence[Row[Any]
 
 
 async def orders_to_remind(session: AsyncSession, first: date, last: date) -> Sequence[Row[Any]]:
-    """Active orders whose paid period ends between ``first`` and ``last``."""
+    """Active orders whose paid period ends between ``first`` and ``last``, but not those
+    whose end an invoice reminder is telling already (one notice for one thing to do)."""
+    told_by_invoice = select(invoice_due_dates.c.order_id).where(
+        invoice_due_dates.c.order_id == orders.c.order_id,
+        invoice_due_dates.c.due_on == orders.c.paid_until,
+    )
     query = select(orders).where(
-        orders.c.status == "processed", orders.c.paid_until.between(first, last)
+        orders.c.status == "processed",
+        orders.c.paid_until.between(first, last),
+        ~told_by_invoice.exists(),
     )
     return (await session.execute(query.order_by(orders.c.paid_until))).all()
 
@@ -184,6 +198,23 @@ async def mails_of_order(session: AsyncSession, order_id: UUID) -> Sequence[Row[
 
 
 # --- reminders --------------------------------------------------------------------------------
+
+
+async def note_invoice_due(
+    session: AsyncSession, order_ids: Sequence[UUID], due_on: date, invoice_id: UUID
+) -> None:
+    """Record that an invoice reminder tells these orders' payment due on ``due_on``."""
+    rows = [{"order_id": o, "due_on": due_on, "invoice_id": invoice_id} for o in order_ids]
+    await session.execute(insert(invoice_due_dates).values(rows).on_conflict_do_nothing())
+
+
+async def reminded_on(session: AsyncSession, order_id: UUID, paid_until: date, day: date) -> bool:
+    """Whether a renewal reminder for this order and paid period was sent on ``day``."""
+    query = select(reminders.c.sent_at).where(
+        reminders.c.order_id == order_id, reminders.c.paid_until == paid_until
+    )
+    sent: Sequence[datetime] = (await session.scalars(query)).all()
+    return any(sent_at.date() == day for sent_at in sent)
 
 
 async def claim_reminder(

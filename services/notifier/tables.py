@@ -107,6 +107,17 @@ reminders = Table(
     PrimaryKeyConstraint("order_id", "paid_until", "offset_days", name="pk_reminders"),
 )
 
+#: Orders and due dates an invoice reminder told: the renewal reminder for the same order and
+#: date is the same thing to do, so the invoice's reminder takes its place.
+invoice_due_dates = Table(
+    "invoice_due_dates",
+    metadata,
+    Column("order_id", Uuid, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("invoice_id", Uuid, nullable=False),
+    PrimaryKeyConstraint("order_id", "due_on", name="pk_invoice_due_dates"),
+)
+
 tickets = Table(
     "tickets",
     metadata,
