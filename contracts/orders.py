@@ -14,6 +14,7 @@ from uuid import UUID
 from pydantic import Field, IPvAnyAddress, field_validator, model_validator
 
 from contracts.envelope import (
+    Actor,
     Contract,
     Customer,
     Envelope,
@@ -188,6 +189,9 @@ class OrderHoldReminderDueData(Contract):
     remind_at: UtcDatetime
     reason: Text
     """The reason the order was held."""
+    held_by: Actor | None = None
+    """The staff member who held the order and set the reminder: the one to remind. Absent
+    only from events published before it was added (then the staff queue alone is told)."""
 
 
 class OrderHoldReminderDue(Envelope[OrderHoldReminderDueData]):

@@ -205,7 +205,7 @@ class Order:
         self._move(Action.REMIND, SYSTEM)
         assert self.hold is not None
         self.hold = replace(self.hold, reminded=True)
-        return [HoldReminderDue(self.id, self.hold.remind_at, self.hold.reason)]
+        return [HoldReminderDue(self.id, self.hold.remind_at, self.hold.reason, self.hold.by)]
 
     def complete(
         self, by: By, now: datetime, *, contract: str, starts_on: date, main_ip: str

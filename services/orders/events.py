@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from contracts.orders import CancellationMode, OrderStatus, SuspensionCause
+
+if TYPE_CHECKING:  # who acted is defined with the order
+    from services.orders.domain import By
 
 S = OrderStatus
 
@@ -45,6 +49,8 @@ class HoldReminderDue:
     order_id: UUID
     remind_at: datetime
     reason: str
+    held_by: By
+    """Who held the order (the one to remind)."""
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ class Context:
 
     @property
     def actor(self) -> c.Actor:
-        return c.Actor(kind=self.by.kind, id=self.by.id, name=self.by.name)
+        return _actor(self.by)
 
 
 def envelope(event: e.Event, order: Order, ctx: Context) -> Envelope[Any]:
@@ -93,6 +93,10 @@ def renewal_requested(
     )
 
 
+def _actor(by: By) -> c.Actor:
+    return c.Actor(kind=by.kind, id=by.id, name=by.name)
+
+
 def money(amount: Decimal, currency: str) -> c.Money:
     return c.Money(amount=amount, currency=currency)
 
@@ -114,9 +118,9 @@ def _contract(event: e.Event, order: Order) -> tuple[type[Envelope[Any]], BaseMo
             return c.OrderHeld, data
         case e.Released(back_to=back_to):
             return c.OrderReleased, OrderReleasedData(back_to=back_to)
-        case e.HoldReminderDue(_, remind_at, reason):
+        case e.HoldReminderDue(_, remind_at, reason, held_by):
             return c.OrderHoldReminderDue, OrderHoldReminderDueData(
-                remind_at=remind_at, reason=reason
+                remind_at=remind_at, reason=reason, held_by=_actor(held_by)
             )
         case e.Completed(_, contract, starts_on, main_ip, paid_until):
             return c.OrderCompleted, OrderCompletedData(
