@@ -16,6 +16,7 @@ from services.notifier.domain import (
     BannerNotFound,
     OrderNotFound,
     Placements,
+    StaffDesk,
     TicketNotFound,
 )
 from services.notifier.jobs import add_jobs
@@ -43,6 +44,8 @@ def create_runtime(
         renderer=Renderer(settings.panel_url),
         clock=runtime.clock,
         placements=Placements(settings.banner_placements),
+        desk=StaffDesk(settings.staff_queue_address, settings.staff_mail_domain),
+        desk_url=settings.back_office_url.rstrip("/"),
     )
     subscribe(runtime, ctx)
     add_jobs(runtime, ctx, settings)

@@ -242,6 +242,30 @@ def same_thing(paid_until: date | None, due_on: date) -> bool:
     return paid_until == due_on
 
 
+# --- staff notices ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffDesk:
+    """Where staff are told: the queue's mailbox, and the domain of staff members' addresses."""
+
+    queue_address: str = "orders-desk@hosting.example"
+    mail_domain: str = "hosting.example"
+
+    def recipients(self, staff_id: str | None) -> list[str]:
+        """The staff member (when known) and the queue, each once."""
+        member = [f"{staff_id}@{self.mail_domain}"] if staff_id else []
+        return list(dict.fromkeys([*member, self.queue_address]))
+
+
+HOLD_REMINDER = "hold_reminder"
+"""The staff notice of a held order whose reminder time has come."""
+
+
+def hold_reminder_key(event_id: UUID) -> str:
+    return f"hold-reminder:{event_id}"
+
+
 # --- reminders --------------------------------------------------------------------------------
 
 

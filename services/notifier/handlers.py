@@ -25,6 +25,7 @@ from contracts import (
     OrderCancelled,
     OrderCompleted,
     OrderHeld,
+    OrderHoldReminderDue,
     OrderPlaced,
     OrderReactivated,
     OrderReleased,
@@ -35,7 +36,7 @@ from contracts import (
 )
 from contracts.envelope import Envelope
 from services.kit.db import UnitOfWork
-from services.notifier import domain, repository
+from services.notifier import domain, repository, staff
 from services.notifier.domain import NoticeKind
 from services.notifier.notices import Context, tell
 from services.notifier.tickets import Author, open_ticket
@@ -193,6 +194,14 @@ async def order_held(work: UnitOfWork, event: OrderHeld, ctx: Context) -> None:
         await repository.update_order(work.session, event.order_id, status="on_hold")
 
 
+async def order_hold_reminder_due(
+    work: UnitOfWork, event: OrderHoldReminderDue, ctx: Context
+) -> None:
+    """Staff are told: the one who held the order, and the queue (``staff``)."""
+    if (order := await known_order(work, ctx, event)) is not None:
+        await staff.remind_of_hold(work, ctx, order, event)
+
+
 async def order_released(work: UnitOfWork, event: OrderReleased, ctx: Context) -> None:
     if await known_order(work, ctx, event) is not None:
         status = event.data.back_to.value
@@ -275,6 +284,7 @@ HANDLERS: dict[type[Envelope[Any]], EventHandler] = {
     OrderCancelled: order_cancelled,
     OrderRenewed: order_renewed,
     OrderHeld: order_held,
+    OrderHoldReminderDue: order_hold_reminder_due,
     OrderReleased: order_released,
     InvoiceOverdue: invoice_overdue,
     InvoiceReminderDue: invoice_reminder_due,

@@ -11,7 +11,7 @@ from typing import Any
 from services.kit.clock import Clock
 from services.kit.db import UnitOfWork
 from services.notifier import repository
-from services.notifier.domain import Notice, Placements
+from services.notifier.domain import Notice, Placements, StaffDesk
 from services.notifier.render import Renderer
 
 
@@ -22,6 +22,9 @@ class Context:
     renderer: Renderer
     clock: Clock
     placements: Placements = field(default_factory=Placements)
+    desk: StaffDesk = field(default_factory=StaffDesk)
+    desk_url: str = "https://backoffice.hosting.example"
+    """Base of the back office, where staff notices lead."""
 
 
 async def tell(

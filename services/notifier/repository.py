@@ -19,6 +19,7 @@ from services.notifier.tables import (
     orders,
     parked_events,
     reminders,
+    staff_notices,
 )
 
 Cursor = tuple[datetime, UUID]
@@ -163,6 +164,33 @@ async def dismiss_banner(session: AsyncSession, banner_id: UUID, now: datetime) 
         .where(banners.c.id == banner_id, banners.c.dismissed_at.is_(None))
         .values(dismissed_at=now)
     )
+
+
+# --- staff notices ----------------------------------------------------------------------------
+
+
+async def add_staff_notice(session: AsyncSession, **values: Any) -> bool:
+    """Add a staff notice unless one with its key exists; returns whether it was added."""
+    added = await session.scalar(
+        insert(staff_notices)
+        .values(**values)
+        .on_conflict_do_nothing()
+        .returning(staff_notices.c.id)
+    )
+    return added is not None
+
+
+async def list_staff_notices(
+    session: AsyncSession, staff_id: str | None, *, after: Cursor | None, limit: int
+) -> Sequence[Row[Any]]:
+    """Staff notices newest first (of one staff member, if given), after a keyset cursor."""
+    query = select(staff_notices)
+    if staff_id is not None:
+        query = query.where(staff_notices.c.staff_id == staff_id)
+    if after is not None:
+        query = query.where(tuple_(staff_notices.c.created_at, staff_notices.c.id) < tuple_(*after))
+    query = query.order_by(staff_notices.c.created_at.desc(), staff_notices.c.id.desc())
+    return (await session.execute(query.limit(limit))).all()
 
 
 # --- mail intents -----------------------------------------------------------------------------

@@ -39,5 +39,13 @@ class NotifierSettings(ServiceSettings):
     #: ``{"renewal_reminder": "orders_tab"}``; every other kind reaches both pages.
     banner_placements: dict[NoticeKind, Placement] = Field(default_factory=dict)
 
+    #: The staff queue's mailbox, told of every staff notice (a hold's reminder).
+    staff_queue_address: str = "orders-desk@hosting.example"
+    #: Staff mail is ``<staff subject>@<staff_mail_domain>``: a staff member's token subject
+    #: is the local part of their work address.
+    staff_mail_domain: str = "hosting.example"
+    #: Base of the back office that staff notices lead to.
+    back_office_url: str = "https://backoffice.hosting.example"
+
     #: Base of the customer panel that banner and mail links lead to.
     panel_url: str = "https://panel.hosting.example"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
 
 from contracts import (
     SYSTEM_ACTOR,
+    Actor,
     Customer,
     IncidentOpened,
     IncidentResolved,
@@ -19,6 +20,7 @@ from contracts import (
     OrderAccepted,
     OrderCancelled,
     OrderCompleted,
+    OrderHoldReminderDue,
     OrderPlaced,
     OrderReactivated,
     OrderRenewed,
@@ -37,6 +39,7 @@ from contracts.orders import (
     OrderAcceptedData,
     OrderCancelledData,
     OrderCompletedData,
+    OrderHoldReminderDueData,
     OrderPlacedData,
     OrderReactivatedData,
     OrderStatus,
@@ -116,6 +119,14 @@ def reactivated(
     cause = SuspensionCause.VIOLATION if violation else SuspensionCause.NON_PAYMENT
     data = OrderReactivatedData(cause=cause, invoice_id=invoice_id, case_id=case_id, status=status)
     return OrderReactivated(**_envelope(order_id), data=data)
+
+
+def hold_reminder_due(order_id: UUID, held_by: Actor | None) -> OrderHoldReminderDue:
+    """``order.hold_reminder_due``; without ``held_by``, as published before it was told."""
+    data = OrderHoldReminderDueData(
+        remind_at=AT - timedelta(minutes=5), reason="waiting for the customer's ID", held_by=held_by
+    )
+    return OrderHoldReminderDue(**_envelope(order_id), data=data)
 
 
 def cancelled(order_id: UUID) -> OrderCancelled:
