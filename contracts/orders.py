@@ -14,6 +14,7 @@ from uuid import UUID
 from pydantic import Field, IPvAnyAddress, field_validator, model_validator
 
 from contracts.envelope import (
+    Actor,
     Contract,
     Customer,
     Envelope,
@@ -45,6 +46,25 @@ PENDING_STATUSES = frozenset({OrderStatus.NOT_PROCESSED, OrderStatus.IN_PROGRESS
 def _pending(status: OrderStatus) -> OrderStatus:
     if status not in PENDING_STATUSES:
         raise ValueError("only a pending order (not_processed or in_progress) is held or released")
+    return status
+
+
+#: The statuses a suspension leaves an order in, and those a lifted cause may leave it in.
+SUSPENDED_STATUSES = frozenset({OrderStatus.SUSPENDED_VIOLATION, OrderStatus.SUSPENDED_NON_PAYMENT})
+AFTER_LIFT_STATUSES = SUSPENDED_STATUSES | {OrderStatus.PROCESSED}
+
+
+def _suspended(status: OrderStatus | None) -> OrderStatus | None:
+    if status is not None and status not in SUSPENDED_STATUSES:
+        raise ValueError(
+            "a suspended order's status is suspended_violation or suspended_non_payment"
+        )
+    return status
+
+
+def _after_lift(status: OrderStatus | None) -> OrderStatus | None:
+    if status is not None and status not in AFTER_LIFT_STATUSES:
+        raise ValueError("after a lifted suspension an order is processed or still suspended")
     return status
 
 
@@ -169,6 +189,9 @@ class OrderHoldReminderDueData(Contract):
     remind_at: UtcDatetime
     reason: Text
     """The reason the order was held."""
+    held_by: Actor | None = None
+    """The staff member who held the order and set the reminder: the one to remind. Absent
+    only from events published before it was added (then the staff queue alone is told)."""
 
 
 class OrderHoldReminderDue(Envelope[OrderHoldReminderDueData]):
@@ -236,6 +259,13 @@ class OrderSuspendedData(Contract):
     """The overdue invoice (required when the cause is non_payment)."""
     case_id: ShortText | None = None
     """The abuse desk's case, when a confirmed violation caused it."""
+    status: OrderStatus | None = None
+    """The order's status after this event. An order may be suspended for several causes at
+    once, and a violation outranks non-payment, so a second cause can leave it
+    ``suspended_violation``; consumers take the status from here rather than from ``cause``.
+    Absent only from events published before it was added (then: ``suspended_<cause>``)."""
+
+    _status_suspended = field_validator("status")(_suspended)
 
     @model_validator(mode="after")
     def _non_payment_names_invoice(self) -> Self:
@@ -245,7 +275,7 @@ class OrderSuspendedData(Contract):
 
 
 class OrderSuspended(Envelope[OrderSuspendedData]):
-    """``order.suspended``: processed → suspended (violation or non-payment)."""
+    """``order.suspended``: a cause of suspension begins (processed or suspended → suspended)."""
 
     type: Literal["order.suspended"] = "order.suspended"
     version: Literal[1] = 1
@@ -253,7 +283,8 @@ class OrderSuspended(Envelope[OrderSuspendedData]):
 
 
 class OrderReactivatedData(Contract):
-    """The cause of a suspension was lifted; the service is active again."""
+    """One cause of a suspension was lifted. The order is active again only when no other
+    cause remains: ``status`` says which."""
 
     cause: SuspensionCause
     """The suspension that was lifted."""
@@ -262,10 +293,17 @@ class OrderReactivatedData(Contract):
     """The invoice whose payment lifted a non-payment suspension."""
     case_id: ShortText | None = None
     """The abuse desk's case that was lifted."""
+    status: OrderStatus | None = None
+    """The order's status after this event: ``processed`` when nothing suspends it any more,
+    else the suspension whose cause remains (another violation case, or an unpaid invoice).
+    Absent only from events published before it was added (then: ``processed``)."""
+
+    _status_after_lift = field_validator("status")(_after_lift)
 
 
 class OrderReactivated(Envelope[OrderReactivatedData]):
-    """``order.reactivated``: suspended → processed."""
+    """``order.reactivated``: a cause of suspension ended (suspended → processed, or still
+    suspended for the causes that remain; see ``data.status``)."""
 
     type: Literal["order.reactivated"] = "order.reactivated"
     version: Literal[1] = 1

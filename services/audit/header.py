@@ -34,7 +34,9 @@ from services.audit.domain import timestamp
 class Header:
     """What the journal page shows above the entries. ``details`` are the current status's own:
     hold (reason, held_by, remind_at), cancellation (reason, cancelled_by, cancelled_at, mode),
-    suspension (cause, reason, suspended_at); a scheduled cancellation adds ``cancels_at``."""
+    suspension (cause, reason, suspended_by, suspended_at of the cause that gives the status,
+    and ``suspensions``: every cause that suspends it); a scheduled cancellation adds
+    ``cancels_at``."""
 
     customer_id: str | None = None
     customer_name: str | None = None
@@ -126,19 +128,61 @@ def _cancelled(header: Header, event: OrderCancelled) -> Header:
 
 
 def _suspended(header: Header, event: OrderSuspended) -> Header:
-    status = f"suspended_{event.data.cause}"
-    details = {
-        "cause": str(event.data.cause),
-        "reason": event.data.reason,
+    """A cause of suspension began. The status is the event's: a second cause may leave the
+    order suspended for the first (a violation outranks non-payment)."""
+    data = event.data
+    began = {
+        "cause": str(data.cause),
+        "ref": _ref(event),
+        "reason": data.reason,
         "suspended_by": _by(event),
         "suspended_at": timestamp(event.occurred_at),
-        **_scheduled(header),
     }
-    return replace(header, status=status, details=details)
+    causes = [c for c in _causes(header) if _key(c) != _key(began)] + [began]
+    status = data.status or f"suspended_{data.cause}"
+    return replace(header, status=status, details=_suspension(header, status, causes))
 
 
 def _reactivated(header: Header, event: OrderReactivated) -> Header:
-    return replace(header, status=OrderStatus.PROCESSED, details=_scheduled(header))
+    """A cause of suspension ended; the order is processed only when the event says so, and
+    otherwise shows the suspension that remains."""
+    data = event.data
+    ref = _ref(event)
+    causes = [
+        c
+        for c in _causes(header)
+        if not (c["cause"] == str(data.cause) and (ref is None or c["ref"] == ref))
+    ]
+    status = data.status or OrderStatus.PROCESSED
+    if status == OrderStatus.PROCESSED:
+        return replace(header, status=status, details=_scheduled(header))
+    return replace(header, status=status, details=_suspension(header, status, causes))
+
+
+def _ref(event: OrderSuspended | OrderReactivated) -> str | None:
+    """What tells a cause apart from the order's others: its invoice or its case."""
+    ref = event.data.invoice_id or event.data.case_id
+    return None if ref is None else str(ref)
+
+
+def _key(cause: dict[str, Any]) -> tuple[str, str | None]:
+    return cause["cause"], cause["ref"]
+
+
+def _causes(header: Header) -> list[dict[str, Any]]:
+    """The causes that suspend the order now, oldest first (none unless it is suspended)."""
+    suspended = str(header.status).startswith("suspended_")
+    return list(header.details.get("suspensions", [])) if suspended else []
+
+
+def _suspension(header: Header, status: str, causes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Details of a suspended order: those of the newest cause that gives its status, and
+    every cause that suspends it (each ends on its own)."""
+    cause = status.removeprefix("suspended_")
+    shown = next((c for c in reversed(causes) if c["cause"] == cause), None)
+    shown = shown or {"cause": cause, "reason": None, "suspended_by": None, "suspended_at": None}
+    own = {k: shown[k] for k in ("cause", "reason", "suspended_by", "suspended_at")}
+    return {**own, "suspensions": causes, **_scheduled(header)}
 
 
 def _scheduled(header: Header) -> dict[str, Any]:

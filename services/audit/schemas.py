@@ -79,8 +79,10 @@ class HeaderOut(BaseModel):
 
     ``status_details`` depend on the status: on hold: `reason`, `held_by`, `held_at`,
     `remind_at`, `held_from`; cancelled: `reason`, `cancelled_by`, `cancelled_at`, `mode`;
-    suspended: `cause`, `reason`, `suspended_by`, `suspended_at`; a scheduled cancellation
-    adds `cancels_at` and `cancel_reason`. The package shows once the order is completed."""
+    suspended: `cause`, `reason`, `suspended_by`, `suspended_at` of the cause that gives the
+    status, and `suspensions`, every cause that suspends the order (`cause`, `ref`: its case
+    or invoice, `reason`, `suspended_by`, `suspended_at`); a scheduled cancellation adds
+    `cancels_at` and `cancel_reason`. The package shows once the order is completed."""
 
     order_id: UUID
     customer_id: str | None

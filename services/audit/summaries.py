@@ -76,6 +76,12 @@ def _suspended(d: Any) -> Summary:
 
 
 def _reactivated(d: Any) -> Summary:
+    if d.status not in (None, "processed"):  # another cause still suspends the order
+        return Summary(
+            f"Suspension lifted ({d.cause}), still {d.status}",
+            f"Sperre aufgehoben ({d.cause}), weiterhin {d.status}",
+            f"Zniesiono zawieszenie ({d.cause}), nadal {d.status}",
+        )
     return Summary(
         f"Reactivated ({d.cause} lifted)",
         f"Reaktiviert ({d.cause} aufgehoben)",
@@ -133,12 +139,22 @@ def _payment(en: str, de: str, pl: str) -> Callable[[Any], Summary]:
     return summary
 
 
+#: Kinds of notice the notifier sends staff, not the customer (a held order's reminder).
+STAFF_NOTICE_KINDS = frozenset({"hold_reminder"})
+
+
 def _notification(en: str, de: str, pl: str) -> Callable[[Any], Summary]:
     def summary(d: Any) -> Summary:
         what = f"{d.kind}, {d.channel}"
         return Summary(f"{en} ({what})", f"{de} ({what})", f"{pl} ({what})")
 
     return summary
+
+
+def _delivered_notification(d: Any) -> Summary:
+    if d.kind in STAFF_NOTICE_KINDS:
+        return _notification("Staff notified", "Personal benachrichtigt", "Powiadomiono obsługę")(d)
+    return _notification("Customer notified", "Kunde benachrichtigt", "Powiadomiono klienta")(d)
 
 
 def _ticket(d: Any) -> Summary:
@@ -217,9 +233,7 @@ SUMMARIES: dict[str, Callable[[Any], Summary]] = {
     "dunning.exemption_changed": _exemption,
     "payment.received": _payment("Payment received", "Zahlung eingegangen", "Otrzymano płatność"),
     "payment.failed": _payment("Payment failed", "Zahlung fehlgeschlagen", "Płatność nieudana"),
-    "notification.delivered": _notification(
-        "Customer notified", "Kunde benachrichtigt", "Powiadomiono klienta"
-    ),
+    "notification.delivered": _delivered_notification,
     "notification.failed": _notification(
         "Notification failed", "Benachrichtigung fehlgeschlagen", "Powiadomienie nieudane"
     ),

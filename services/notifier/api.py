@@ -1,4 +1,4 @@
-"""HTTP routes of the notifier: a customer's banners, and support tickets."""
+"""HTTP routes of the notifier: a customer's banners, staff notices, and support tickets."""
 
 from __future__ import annotations
 
@@ -11,17 +11,19 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from services.kit.auth import CurrentPrincipal, Principal
+from services.kit.auth import CurrentPrincipal, Principal, StaffPrincipal
 from services.kit.db import UnitOfWork
 from services.kit.idempotency import IdempotencyKey, claim, remember
 from services.kit.problems import PROBLEM_RESPONSES, Forbidden
-from services.notifier import banners, tickets
-from services.notifier.domain import Placement, Severity
+from services.notifier import banners, staff, tickets
+from services.notifier.domain import NoticeKind, Placement, Severity
 from services.notifier.notices import Context
 from services.notifier.schemas import (
     Banner,
     BannerPage,
     MessageCreate,
+    StaffNotice,
+    StaffNoticePage,
     Ticket,
     TicketCreate,
     TicketMessage,
@@ -62,17 +64,28 @@ async def list_banners(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> BannerPage:
-    """The caller's active banners shown at a placement (`orders_tab` or `dashboard`)."""
+    """Every active banner the caller's page shows (`orders_tab` or `dashboard`), of every
+    kind of notice: reminders, invoices, suspensions, incidents, acceptance, cancellation. Which
+    page a kind reaches is the service's configuration (both pages unless set otherwise)."""
+    placements = _ctx(request).placements
     async with _database(request).unit_of_work() as work:
         rows = await banners.active(
             work,
             customer_id=principal.id,
-            placement=placement,
+            page=placement,
+            placements=placements,
             after=decode_cursor(cursor),
             limit=limit,
         )
     items = [
-        Banner(**row._mapping, dismissible=row.severity != Severity.CRITICAL.value) for row in rows
+        Banner(
+            **{
+                **row._mapping,
+                "placement": placements.of(NoticeKind(row.kind)),
+                "dismissible": row.severity != Severity.CRITICAL.value,
+            }
+        )
+        for row in rows
     ]
     return BannerPage(items=items, next_cursor=next_cursor(list(rows), limit))
 
@@ -87,6 +100,27 @@ async def dismiss_banner(
             work, banner_id, customer_id=principal.id, now=_ctx(request).clock.now()
         )
     return Response(status_code=204)
+
+
+@router.get("/staff/notices", response_model=StaffNoticePage, tags=["staff notices"])
+async def list_staff_notices(
+    request: Request,
+    principal: StaffPrincipal,
+    mine: Annotated[bool, Query(description="Only those for the caller.")] = False,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> StaffNoticePage:
+    """The staff queue's notices, newest first (staff only): e.g. held orders whose reminder
+    time came. `mine=true`: only those for the caller."""
+    async with _database(request).unit_of_work() as work:
+        rows = await staff.notices(
+            work,
+            staff_id=principal.id if mine else None,
+            after=decode_cursor(cursor),
+            limit=limit,
+        )
+    items = [StaffNotice.model_validate(row) for row in rows]
+    return StaffNoticePage(items=items, next_cursor=next_cursor(list(rows), limit))
 
 
 @router.post("/tickets", status_code=201, response_model=Ticket, tags=["tickets"])

@@ -16,6 +16,8 @@ from services.notifier.domain import (
     BannerNotDismissible,
     BannerNotFound,
     OrderNotFound,
+    Placements,
+    StaffDesk,
     TicketNotFound,
 )
 from services.notifier.jobs import add_jobs
@@ -39,7 +41,13 @@ def create_runtime(
 ) -> tuple[Runtime, Context]:
     """The runtime with the notifier's consumers and jobs, and the context its use cases use."""
     runtime = Runtime(settings, publishes_on=NOTIFIER, registry=registry, clock=clock)
-    ctx = Context(renderer=Renderer(settings.panel_url), clock=runtime.clock)
+    ctx = Context(
+        renderer=Renderer(settings.panel_url),
+        clock=runtime.clock,
+        placements=Placements(settings.banner_placements),
+        desk=StaffDesk(settings.staff_queue_address, settings.staff_mail_domain),
+        desk_url=settings.back_office_url.rstrip("/"),
+    )
     subscribe(runtime, ctx)
     add_jobs(runtime, ctx, settings)
     parking.schedule_expiry(runtime, registry)

@@ -1,4 +1,4 @@
-"""Use cases on a customer's banners: list the active ones of a placement, dismiss one."""
+"""Use cases on a customer's banners: list the active ones a page shows, dismiss one."""
 
 from __future__ import annotations
 
@@ -9,21 +9,22 @@ from uuid import UUID
 
 from services.kit.db import UnitOfWork
 from services.notifier import domain, repository
-from services.notifier.domain import BannerNotFound, Placement, Severity
+from services.notifier.domain import BannerNotFound, Placement, Placements, Severity
 
 
 async def active(
     work: UnitOfWork,
     *,
     customer_id: str,
-    placement: Placement,
+    page: Placement,
+    placements: Placements,
     after: repository.Cursor | None,
     limit: int,
 ) -> Sequence[Any]:
-    """The customer's banners shown at ``placement`` (those placed on both included)."""
-    placements = [p.value for p in domain.placements_showing(placement)]
+    """Every active banner of the customer's that ``page`` shows, whatever caused it."""
+    kinds = [kind.value for kind in placements.kinds_on(page)]
     return await repository.active_banners(
-        work.session, customer_id, placements, after=after, limit=limit
+        work.session, customer_id, kinds, after=after, limit=limit
     )
 
 

@@ -9,7 +9,8 @@ that cause resolves)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 from uuid import UUID
@@ -58,7 +59,6 @@ class Notice:
     cause: str
     """The condition the notice is about; its banners resolve when the condition ends."""
     severity: Severity
-    placement: Placement
     link: str
     """Where in the panel the banner leads (a path)."""
     banner: bool = True
@@ -91,7 +91,20 @@ def acceptance_cause(order_id: UUID) -> str:
     return f"accepted:{order_id}"
 
 
-def suspension_cause(order_id: UUID) -> str:
+def suspension_cause(order_id: UUID, cause: str, ref: UUID | str | None) -> str:
+    """One cause of an order's suspension: a violation case, or an unpaid invoice. An order may
+    be suspended for several at once; each has its own banner, which ends with that cause."""
+    return f"{suspension_causes(order_id)}{cause}:{ref or ''}"
+
+
+def suspension_causes(order_id: UUID) -> str:
+    """The prefix every suspension cause of the order starts with."""
+    return f"suspension:{order_id}:"
+
+
+def legacy_suspension_cause(order_id: UUID) -> str:
+    """The one cause suspension banners had before causes were told apart: it cannot say
+    which cause it is about, so it ends only when the order is active again."""
     return f"suspension:{order_id}"
 
 
@@ -121,20 +134,22 @@ def acceptance_notice(order_id: UUID, event_id: UUID) -> Notice:
         key=f"acceptance:{event_id}",
         cause=acceptance_cause(order_id),
         severity=Severity.INFO,
-        placement=Placement.ORDERS_TAB,
         link=order_link(order_id),
     )
 
 
-def suspension_notice(order_id: UUID, event_id: UUID, *, violation: bool) -> Notice:
-    """Access is blocked: critical on every screen until the order is reactivated."""
+def suspension_notice(
+    order_id: UUID, event_id: UUID, *, violation: bool, ref: str | None = None
+) -> Notice:
+    """Access is blocked: critical on every screen until its cause (the case or invoice
+    ``ref``) ends, even when the order stays suspended for another."""
     kind = NoticeKind.SUSPENSION_VIOLATION if violation else NoticeKind.SUSPENSION_NON_PAYMENT
+    cause = "violation" if violation else "non_payment"
     return Notice(
         kind,
         key=f"suspension:{event_id}",
-        cause=suspension_cause(order_id),
+        cause=suspension_cause(order_id, cause, ref),
         severity=Severity.CRITICAL,
-        placement=Placement.BOTH,
         link=order_link(order_id) if violation else f"{order_link(order_id)}/invoices",
     )
 
@@ -147,7 +162,6 @@ def cancellation_notice(order_id: UUID, event_id: UUID) -> Notice:
         key=f"cancellation:{event_id}",
         cause=f"cancelled:{order_id}",
         severity=Severity.WARNING,
-        placement=Placement.ORDERS_TAB,
         link=order_link(order_id),
     )
 
@@ -164,20 +178,18 @@ def overdue_notice(
         key=f"overdue:{event_id}",
         cause=invoice_cause(invoice_id),
         severity=Severity.WARNING,
-        placement=Placement.BOTH,
         link=f"{order_link(order_id)}/invoices",
     )
 
 
 def invoice_reminder_notice(order_id: UUID, invoice_id: UUID, offset_days: int) -> Notice:
-    """An unpaid invoice near or past its due date: once per invoice and offset, shown on the
-    orders tab until the invoice is paid or voided."""
+    """An unpaid invoice near or past its due date: once per invoice and offset, shown until
+    the invoice is paid or voided."""
     return Notice(
         NoticeKind.INVOICE_REMINDER,
         key=f"invoice-reminder:{invoice_id}:{offset_days}",
         cause=invoice_cause(invoice_id),
         severity=Severity.WARNING,
-        placement=Placement.ORDERS_TAB,
         link=f"{order_link(order_id)}/invoices",
     )
 
@@ -189,7 +201,6 @@ def incident_notice(order_id: UUID, incident_id: str, *, severity: str) -> Notic
         key=f"incident:{incident_id}:{order_id}",
         cause=incident_cause(incident_id),
         severity=Severity.WARNING if severity == "minor" else Severity.CRITICAL,
-        placement=Placement.BOTH,
         link=order_link(order_id),
     )
 
@@ -201,9 +212,58 @@ def reminder_notice(order_id: UUID, paid_until: date, offset_days: int) -> Notic
         key=f"reminder:{order_id}:{paid_until.isoformat()}:{offset_days}",
         cause=renewal_cause(order_id),
         severity=Severity.WARNING if offset_days <= 3 else Severity.INFO,
-        placement=Placement.ORDERS_TAB if offset_days > 3 else Placement.BOTH,
         link=f"{order_link(order_id)}/renew",
     )
+
+
+# --- the order's status after a suspension event ---------------------------------------------
+
+
+def status_after_suspension(cause: str, status: str | None) -> str:
+    """The order's status after ``order.suspended``: as the event says; an event from before
+    it said so was read as its own cause's suspension."""
+    return status or f"suspended_{cause}"
+
+
+def status_after_lift(status: str | None) -> str:
+    """The order's status after ``order.reactivated``: as the event says (still suspended when
+    another cause remains); an event from before it said so meant processed."""
+    return status or "processed"
+
+
+# --- one notice per thing to do --------------------------------------------------------------
+
+
+def same_thing(paid_until: date | None, due_on: date) -> bool:
+    """Whether an invoice due on ``due_on`` is what the order's renewal reminder is about: a
+    renewal invoice falls due on the last paid day. Then the invoice's reminder is the one
+    notice: it names the invoice, its amount and where to pay it, where a renewal reminder
+    would invite the customer to request a second invoice for the same period."""
+    return paid_until == due_on
+
+
+# --- staff notices ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffDesk:
+    """Where staff are told: the queue's mailbox, and the domain of staff members' addresses."""
+
+    queue_address: str = "orders-desk@hosting.example"
+    mail_domain: str = "hosting.example"
+
+    def recipients(self, staff_id: str | None) -> list[str]:
+        """The staff member (when known) and the queue, each once."""
+        member = [f"{staff_id}@{self.mail_domain}"] if staff_id else []
+        return list(dict.fromkeys([*member, self.queue_address]))
+
+
+HOLD_REMINDER = "hold_reminder"
+"""The staff notice of a held order whose reminder time has come."""
+
+
+def hold_reminder_key(event_id: UUID) -> str:
+    return f"hold-reminder:{event_id}"
 
 
 # --- reminders --------------------------------------------------------------------------------
@@ -242,9 +302,21 @@ def ensure_dismissible(severity: Severity) -> None:
         )
 
 
-def placements_showing(placement: Placement) -> tuple[Placement, Placement]:
-    """The stored placements a banner list for ``placement`` shows."""
-    return placement, Placement.BOTH
+@dataclass(frozen=True)
+class Placements:
+    """Where the banner of each kind of notice is shown: a notice reaches the orders tab and the
+    dashboard (and the customer's inbox) unless configuration keeps a kind to one page. Decided
+    when a page is shown, not when the banner is made, so a changed setting applies to every
+    banner on screen."""
+
+    configured: Mapping[NoticeKind, Placement] = field(default_factory=dict)
+
+    def of(self, kind: NoticeKind) -> Placement:
+        return self.configured.get(kind, Placement.BOTH)
+
+    def kinds_on(self, page: Placement) -> list[NoticeKind]:
+        """The kinds whose banners a page shows (``both``: those shown on every page)."""
+        return [kind for kind in NoticeKind if self.of(kind) in (page, Placement.BOTH)]
 
 
 # --- language ---------------------------------------------------------------------------------

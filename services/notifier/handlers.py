@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from contracts import (
@@ -23,6 +24,7 @@ from contracts import (
     OrderCancelled,
     OrderCompleted,
     OrderHeld,
+    OrderHoldReminderDue,
     OrderPlaced,
     OrderReactivated,
     OrderReleased,
@@ -34,7 +36,7 @@ from contracts import (
 from contracts.envelope import Envelope
 from services.kit import parking
 from services.kit.db import UnitOfWork
-from services.notifier import domain, repository
+from services.notifier import domain, repository, staff
 from services.notifier.domain import NoticeKind
 from services.notifier.notices import Context, tell
 from services.notifier.tickets import Author, open_ticket
@@ -109,24 +111,45 @@ async def order_completed(work: UnitOfWork, event: OrderCompleted, ctx: Context)
 
 
 async def order_suspended(work: UnitOfWork, event: OrderSuspended, ctx: Context) -> None:
+    """A cause of suspension began: its own critical banner, until that cause ends."""
     if (order := await known_order(work, ctx, event)) is None:
         return
-    violation = event.data.cause is SuspensionCause.VIOLATION
-    await repository.update_order(
-        work.session, event.order_id, status=f"suspended_{event.data.cause}"
+    data = event.data
+    status = domain.status_after_suspension(data.cause, data.status)
+    await repository.update_order(work.session, event.order_id, status=status)
+    notice = domain.suspension_notice(
+        event.order_id,
+        event.event_id,
+        violation=data.cause is SuspensionCause.VIOLATION,
+        ref=_cause_ref(event),
     )
-    notice = domain.suspension_notice(event.order_id, event.event_id, violation=violation)
-    await tell(work, ctx, order, notice, now=ctx.clock.now(), reason=event.data.reason)
+    await tell(work, ctx, order, notice, now=ctx.clock.now(), reason=data.reason)
 
 
 async def order_reactivated(work: UnitOfWork, event: OrderReactivated, ctx: Context) -> None:
+    """A cause of suspension ended: its banner goes; those of causes that remain stay."""
     if await known_order(work, ctx, event) is None:
         return
-    await repository.update_order(work.session, event.order_id, status="processed")
-    causes = [domain.suspension_cause(event.order_id)]
-    if event.data.invoice_id is not None:
-        causes.append(domain.invoice_cause(event.data.invoice_id))
-    await repository.resolve_banners(work.session, causes, ctx.clock.now())
+    data, now = event.data, ctx.clock.now()
+    status = domain.status_after_lift(data.status)
+    await repository.update_order(work.session, event.order_id, status=status)
+    if (ref := _cause_ref(event)) is not None:
+        cause = domain.suspension_cause(event.order_id, data.cause, ref)
+        await repository.resolve_banners(work.session, [cause], now)
+    else:  # no case named: every violation case was lifted
+        prefix = domain.suspension_causes(event.order_id) + f"{data.cause}:"
+        await repository.resolve_banners_starting(work.session, prefix, now)
+    ended = [domain.invoice_cause(data.invoice_id)] if data.invoice_id else []
+    if status == "processed":
+        ended.append(domain.legacy_suspension_cause(event.order_id))
+    await repository.resolve_banners(work.session, ended, now)
+
+
+def _cause_ref(event: OrderSuspended | OrderReactivated) -> str | None:
+    """What tells this cause apart from the order's others: its invoice or its case."""
+    data = event.data
+    ref = data.invoice_id if data.cause is SuspensionCause.NON_PAYMENT else data.case_id
+    return None if ref is None else str(ref)
 
 
 async def order_cancelled(work: UnitOfWork, event: OrderCancelled, ctx: Context) -> None:
@@ -137,10 +160,13 @@ async def order_cancelled(work: UnitOfWork, event: OrderCancelled, ctx: Context)
     await repository.update_order(work.session, event.order_id, status="cancelled")
     ended = [
         domain.acceptance_cause(event.order_id),
-        domain.suspension_cause(event.order_id),
+        domain.legacy_suspension_cause(event.order_id),
         domain.renewal_cause(event.order_id),
     ]
     await repository.resolve_banners(work.session, ended, now)
+    await repository.resolve_banners_starting(
+        work.session, domain.suspension_causes(event.order_id), now
+    )
     notice = domain.cancellation_notice(event.order_id, event.event_id)
     await tell(work, ctx, order, notice, now=now, reason=event.data.reason)
 
@@ -156,6 +182,14 @@ async def order_renewed(work: UnitOfWork, event: OrderRenewed, ctx: Context) -> 
 async def order_held(work: UnitOfWork, event: OrderHeld, ctx: Context) -> None:
     if await known_order(work, ctx, event) is not None:
         await repository.update_order(work.session, event.order_id, status="on_hold")
+
+
+async def order_hold_reminder_due(
+    work: UnitOfWork, event: OrderHoldReminderDue, ctx: Context
+) -> None:
+    """Staff are told: the one who held the order, and the queue (``staff``)."""
+    if (order := await known_order(work, ctx, event)) is not None:
+        await staff.remind_of_hold(work, ctx, order, event)
 
 
 async def order_released(work: UnitOfWork, event: OrderReleased, ctx: Context) -> None:
@@ -177,18 +211,28 @@ async def invoice_overdue(work: UnitOfWork, event: InvoiceOverdue, ctx: Context)
 
 
 async def invoice_reminder_due(work: UnitOfWork, event: InvoiceReminderDue, ctx: Context) -> None:
-    """A payment reminder is told once per invoice and offset, about the invoice's first order."""
+    """A payment reminder is told once per invoice and offset, about the invoice's first order.
+
+    For an order whose paid period ends on the due date it is also the renewal reminder's
+    thing to do (``domain.same_thing``): its banner takes the renewal reminder's place, no
+    renewal reminder follows for that date, and it is not mailed again on a day a renewal
+    reminder for that date was."""
     if (order := await known_order(work, ctx, event)) is None:
         return
-    data = event.data
+    data, now = event.data, ctx.clock.now()
+    await repository.note_invoice_due(work.session, data.order_ids, data.due_on, data.invoice_id)
     notice = domain.invoice_reminder_notice(event.order_id, data.invoice_id, data.offset_days)
+    if domain.same_thing(order.paid_until, data.due_on):
+        await repository.resolve_banners(work.session, [domain.renewal_cause(order.order_id)], now)
+        if await repository.reminded_on(work.session, order.order_id, data.due_on, now.date()):
+            notice = replace(notice, email=False)
     values = {
         "invoice_number": data.number,
         "due_on": data.due_on.isoformat(),
         "past_due": data.offset_days > 0,
         "total": f"{data.total.amount} {data.total.currency}",
     }
-    await tell(work, ctx, order, notice, now=ctx.clock.now(), **values)
+    await tell(work, ctx, order, notice, now=now, **values)
 
 
 async def invoice_settled(
@@ -230,6 +274,7 @@ HANDLERS: dict[type[Envelope[Any]], EventHandler] = {
     OrderCancelled: order_cancelled,
     OrderRenewed: order_renewed,
     OrderHeld: order_held,
+    OrderHoldReminderDue: order_hold_reminder_due,
     OrderReleased: order_released,
     InvoiceOverdue: invoice_overdue,
     InvoiceReminderDue: invoice_reminder_due,

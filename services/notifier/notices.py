@@ -4,14 +4,14 @@ the customer's language and recorded in the caller's unit of work under the noti
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from services.kit.clock import Clock
 from services.kit.db import UnitOfWork
 from services.notifier import repository
-from services.notifier.domain import Notice
+from services.notifier.domain import Notice, Placements, StaffDesk
 from services.notifier.render import Renderer
 
 
@@ -21,6 +21,10 @@ class Context:
 
     renderer: Renderer
     clock: Clock
+    placements: Placements = field(default_factory=Placements)
+    desk: StaffDesk = field(default_factory=StaffDesk)
+    desk_url: str = "https://backoffice.hosting.example"
+    """Base of the back office, where staff notices lead."""
 
 
 async def tell(
@@ -48,7 +52,7 @@ async def tell(
             order_id=order.order_id,
             kind=notice.kind.value,
             severity=notice.severity.value,
-            placement=notice.placement.value,
+            placement=ctx.placements.of(notice.kind).value,
             text=rendered.banner,
             link=notice.link,
             created_at=now,

@@ -72,6 +72,30 @@ class Renderer:
             banner=block(template, "banner", context),
         )
 
+    def staff(self, kind: str, *, url: str, **values: Any) -> Rendered:
+        """A staff notice (``staff/<kind>.j2``), in English, the back office's language;
+        ``url`` is where in the back office it leads."""
+        template = self.env.get_template(f"staff/{kind}.j2")
+        subject = block(template, "subject", values)
+        layout = {
+            "subject": subject,
+            "greeting": "Hello,",
+            "signoff": "The order platform",
+            "open_panel": "Open the order",
+            "link": url,
+            "locale": "en",
+        }
+        body = block(template, "body", values)
+        return Rendered(
+            language="en",
+            subject=subject,
+            text=self.env.get_template("base.txt").render(body=body, **layout),
+            html=self.env.get_template("base.html").render(
+                paragraphs=body.split("\n\n"), accent=_ACCENTS[Severity.WARNING], **layout
+            ),
+            banner=block(template, "banner", values),
+        )
+
     def block(self, kind: NoticeKind, name: str, *, locale: str, **values: Any) -> str:
         """One block of a kind's template, e.g. the acceptance ticket's subject."""
         template = self.env.get_template(f"{pick_locale(locale)}/{kind.value}.j2")

@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from services.notifier import domain
-from services.notifier.domain import Notice, NoticeKind
+from services.notifier.domain import Notice, NoticeKind, Placements
 from services.notifier.render import Rendered, Renderer
 
 ORDER = UUID("3f8e2a6c-0d7b-4c1e-9a55-6b1f0e2d4c21")
@@ -73,8 +73,9 @@ def render(locale: str, html: bool) -> str:
     parts = []
     for notice, mail in samples(locale):
         body = mail.html if html else mail.text
+        placement = Placements().of(notice.kind).value
         parts.append(
-            f"=== {notice.kind.value} ({notice.severity.value}, banner on {notice.placement.value})"
+            f"=== {notice.kind.value} ({notice.severity.value}, banner on {placement})"
             f"\nSubject: {mail.subject}\nBanner: {mail.banner}\n\n{body}"
         )
     return "\n\n".join(parts)

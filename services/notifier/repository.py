@@ -12,7 +12,14 @@ from sqlalchemy import Row, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notifier.tables import banners, mails, orders, reminders
+from services.notifier.tables import (
+    banners,
+    invoice_due_dates,
+    mails,
+    orders,
+    reminders,
+    staff_notices,
+)
 
 Cursor = tuple[datetime, UUID]
 
@@ -43,9 +50,16 @@ async def orders_by_ip(session: AsyncSession, main_ip: str) -> Sequence[Row[Any]
 
 
 async def orders_to_remind(session: AsyncSession, first: date, last: date) -> Sequence[Row[Any]]:
-    """Active orders whose paid period ends between ``first`` and ``last``."""
+    """Active orders whose paid period ends between ``first`` and ``last``, but not those
+    whose end an invoice reminder is telling already (one notice for one thing to do)."""
+    told_by_invoice = select(invoice_due_dates.c.order_id).where(
+        invoice_due_dates.c.order_id == orders.c.order_id,
+        invoice_due_dates.c.due_on == orders.c.paid_until,
+    )
     query = select(orders).where(
-        orders.c.status == "processed", orders.c.paid_until.between(first, last)
+        orders.c.status == "processed",
+        orders.c.paid_until.between(first, last),
+        ~told_by_invoice.exists(),
     )
     return (await session.execute(query.order_by(orders.c.paid_until))).all()
 
@@ -71,18 +85,28 @@ async def resolve_banners(session: AsyncSession, causes: Sequence[str], now: dat
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+async def resolve_banners_starting(session: AsyncSession, prefix: str, now: datetime) -> int:
+    """Resolve every active banner whose cause starts with ``prefix``; returns how many."""
+    result = await session.execute(
+        update(banners)
+        .where(banners.c.cause.startswith(prefix, autoescape=True), banners.c.resolved_at.is_(None))
+        .values(resolved_at=now)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def active_banners(
     session: AsyncSession,
     customer_id: str,
-    placements: Sequence[str],
+    kinds: Sequence[str],
     *,
     after: Cursor | None,
     limit: int,
 ) -> Sequence[Row[Any]]:
-    """A customer's banners on screen, newest first, after a keyset cursor."""
+    """A customer's banners of these kinds on screen, newest first, after a keyset cursor."""
     query = select(banners).where(
         banners.c.customer_id == customer_id,
-        banners.c.placement.in_(placements),
+        banners.c.kind.in_(kinds),
         banners.c.dismissed_at.is_(None),
         banners.c.resolved_at.is_(None),
     )
@@ -103,6 +127,33 @@ async def dismiss_banner(session: AsyncSession, banner_id: UUID, now: datetime) 
         .where(banners.c.id == banner_id, banners.c.dismissed_at.is_(None))
         .values(dismissed_at=now)
     )
+
+
+# --- staff notices ----------------------------------------------------------------------------
+
+
+async def add_staff_notice(session: AsyncSession, **values: Any) -> bool:
+    """Add a staff notice unless one with its key exists; returns whether it was added."""
+    added = await session.scalar(
+        insert(staff_notices)
+        .values(**values)
+        .on_conflict_do_nothing()
+        .returning(staff_notices.c.id)
+    )
+    return added is not None
+
+
+async def list_staff_notices(
+    session: AsyncSession, staff_id: str | None, *, after: Cursor | None, limit: int
+) -> Sequence[Row[Any]]:
+    """Staff notices newest first (of one staff member, if given), after a keyset cursor."""
+    query = select(staff_notices)
+    if staff_id is not None:
+        query = query.where(staff_notices.c.staff_id == staff_id)
+    if after is not None:
+        query = query.where(tuple_(staff_notices.c.created_at, staff_notices.c.id) < tuple_(*after))
+    query = query.order_by(staff_notices.c.created_at.desc(), staff_notices.c.id.desc())
+    return (await session.execute(query.limit(limit))).all()
 
 
 # --- mail intents -----------------------------------------------------------------------------
@@ -138,6 +189,23 @@ async def mails_of_order(session: AsyncSession, order_id: UUID) -> Sequence[Row[
 
 
 # --- reminders --------------------------------------------------------------------------------
+
+
+async def note_invoice_due(
+    session: AsyncSession, order_ids: Sequence[UUID], due_on: date, invoice_id: UUID
+) -> None:
+    """Record that an invoice reminder tells these orders' payment due on ``due_on``."""
+    rows = [{"order_id": o, "due_on": due_on, "invoice_id": invoice_id} for o in order_ids]
+    await session.execute(insert(invoice_due_dates).values(rows).on_conflict_do_nothing())
+
+
+async def reminded_on(session: AsyncSession, order_id: UUID, paid_until: date, day: date) -> bool:
+    """Whether a renewal reminder for this order and paid period was sent on ``day``."""
+    query = select(reminders.c.sent_at).where(
+        reminders.c.order_id == order_id, reminders.c.paid_until == paid_until
+    )
+    sent: Sequence[datetime] = (await session.scalars(query)).all()
+    return any(sent_at.date() == day for sent_at in sent)
 
 
 async def claim_reminder(

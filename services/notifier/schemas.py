@@ -71,6 +71,27 @@ class BannerPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end.")
 
 
+class StaffNotice(_Out):
+    """Something staff are told about an order, e.g. that a held order's reminder time came."""
+
+    id: UUID
+    kind: str = Field(description="`hold_reminder`: a held order's reminder time came.")
+    order_id: UUID
+    staff_id: str | None = Field(description="The staff member it is for; null: the queue's.")
+    staff_name: str | None
+    text: str
+    link: str = Field(description="Where in the back office it leads.")
+    due_at: datetime = Field(description="The time it is about (the hold's reminder time).")
+    created_at: datetime
+
+
+class StaffNoticePage(BaseModel):
+    """Staff notices, newest first."""
+
+    items: list[StaffNotice]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end.")
+
+
 class TicketCreate(BaseModel):
     """A support request about one of the customer's orders."""
 

@@ -9,6 +9,7 @@ from pydantic import Field, FilePath, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.kit.settings import ServiceSettings
+from services.notifier.domain import NoticeKind, Placement
 from services.notifier.message import DkimKey, Identity, domain_of
 
 
@@ -42,6 +43,18 @@ class NotifierSettings(ServiceSettings):
     #: Days before paid-until on which a renewal reminder is sent.
     reminder_offsets_days: tuple[int, ...] = (14, 7, 3, 1)
     reminder_interval: timedelta = timedelta(minutes=10)
+
+    #: Where a kind of notice's banner is shown, for kinds kept to one page, e.g.
+    #: ``{"renewal_reminder": "orders_tab"}``; every other kind reaches both pages.
+    banner_placements: dict[NoticeKind, Placement] = Field(default_factory=dict)
+
+    #: The staff queue's mailbox, told of every staff notice (a hold's reminder).
+    staff_queue_address: str = "orders-desk@hosting.example"
+    #: Staff mail is ``<staff subject>@<staff_mail_domain>``: a staff member's token subject
+    #: is the local part of their work address.
+    staff_mail_domain: str = "hosting.example"
+    #: Base of the back office that staff notices lead to.
+    back_office_url: str = "https://backoffice.hosting.example"
 
     #: Base of the customer panel that banner and mail links lead to.
     panel_url: str = "https://panel.hosting.example"

@@ -96,6 +96,34 @@ reminders = Table(
     PrimaryKeyConstraint("order_id", "paid_until", "offset_days", name="pk_reminders"),
 )
 
+#: Orders and due dates an invoice reminder told: the renewal reminder for the same order and
+#: date is the same thing to do, so the invoice's reminder takes its place.
+invoice_due_dates = Table(
+    "invoice_due_dates",
+    metadata,
+    Column("order_id", Uuid, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("invoice_id", Uuid, nullable=False),
+    PrimaryKeyConstraint("order_id", "due_on", name="pk_invoice_due_dates"),
+)
+
+#: What staff are told about orders (the staff queue's list; ``staff_id``: whom it is for).
+staff_notices = Table(
+    "staff_notices",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("key", String(300), nullable=False, unique=True),
+    Column("kind", String(40), nullable=False),
+    Column("order_id", Uuid, nullable=False),
+    Column("staff_id", String(200), nullable=True),
+    Column("staff_name", String(200), nullable=True),
+    Column("text", Text, nullable=False),
+    Column("link", String(300), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_staff_notices_created", "created_at", "id"),
+)
+
 tickets = Table(
     "tickets",
     metadata,

@@ -205,7 +205,7 @@ class Order:
         self._move(Action.REMIND, SYSTEM)
         assert self.hold is not None
         self.hold = replace(self.hold, reminded=True)
-        return [HoldReminderDue(self.id, self.hold.remind_at, self.hold.reason)]
+        return [HoldReminderDue(self.id, self.hold.remind_at, self.hold.reason, self.hold.by)]
 
     def complete(
         self, by: By, now: datetime, *, contract: str, starts_on: date, main_ip: str
@@ -265,7 +265,8 @@ class Order:
             raise OrderConflict(f"the violation case {case_id!r} already suspends this order")
         self._move(Action.SUSPEND_VIOLATION, by.kind)
         self.violation_cases |= {case_id}
-        return [Suspended(self.id, SuspensionCause.VIOLATION, reason, None, case_id)]
+        cause = SuspensionCause.VIOLATION
+        return [Suspended(self.id, cause, reason, None, case_id, self.status)]
 
     def lift_violation(self, by: By, case_id: str | None, reason: str | None) -> list[Event]:
         """Lift one case (or, without a case id, every case); an unpaid invoice still suspends."""
@@ -275,7 +276,9 @@ class Order:
         lifted = frozenset({case_id}) if case_id is not None else self.violation_cases
         self._move(Action.LIFT_VIOLATION, by.kind, cases=self.violation_cases - lifted)
         cause = SuspensionCause.VIOLATION
-        return [Reactivated(self.id, cause, reason, None, case) for case in sorted(lifted)]
+        return [
+            Reactivated(self.id, cause, reason, None, case, self.status) for case in sorted(lifted)
+        ]
 
     def suspend_for_non_payment(self, invoice_id: UUID) -> list[Event]:
         check(self, Action.SUSPEND_NON_PAYMENT, SYSTEM)
@@ -283,7 +286,8 @@ class Order:
             raise OrderConflict(f"the invoice {invoice_id} already suspends this order")
         self._move(Action.SUSPEND_NON_PAYMENT, SYSTEM)
         self.unpaid_invoices |= {invoice_id}
-        return [Suspended(self.id, SuspensionCause.NON_PAYMENT, None, invoice_id, None)]
+        cause = SuspensionCause.NON_PAYMENT
+        return [Suspended(self.id, cause, None, invoice_id, None, self.status)]
 
     def settle(self, invoice_id: UUID) -> list[Event]:
         """An overdue invoice was paid: its non-payment suspension is lifted (never a violation)."""
@@ -291,7 +295,8 @@ class Order:
         if invoice_id not in self.unpaid_invoices:
             raise OrderConflict(f"the invoice {invoice_id} does not suspend this order")
         self._move(Action.SETTLE, SYSTEM, unpaid=self.unpaid_invoices - {invoice_id})
-        return [Reactivated(self.id, SuspensionCause.NON_PAYMENT, None, invoice_id, None)]
+        cause = SuspensionCause.NON_PAYMENT
+        return [Reactivated(self.id, cause, None, invoice_id, None, self.status)]
 
     # --- renewal and comment ------------------------------------------------------------------
 

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from contracts.orders import CancellationMode, OrderStatus, SuspensionCause
+
+if TYPE_CHECKING:  # who acted is defined with the order
+    from services.orders.domain import By
 
 S = OrderStatus
 
@@ -45,6 +49,8 @@ class HoldReminderDue:
     order_id: UUID
     remind_at: datetime
     reason: str
+    held_by: By
+    """Who held the order (the one to remind)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,8 @@ class Suspended:
     reason: str | None
     invoice_id: UUID | None
     case_id: str | None
+    status: S
+    """The order's status after this cause began or ended (other causes may remain)."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,8 @@ class Reactivated:
     reason: str | None
     invoice_id: UUID | None
     case_id: str | None
+    status: S
+    """The order's status after this cause began or ended (other causes may remain)."""
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ class Context:
 
     @property
     def actor(self) -> c.Actor:
-        return c.Actor(kind=self.by.kind, id=self.by.id, name=self.by.name)
+        return _actor(self.by)
 
 
 def envelope(event: e.Event, order: Order, ctx: Context) -> Envelope[Any]:
@@ -100,6 +100,10 @@ def renewal_requested(
     )
 
 
+def _actor(by: By) -> c.Actor:
+    return c.Actor(kind=by.kind, id=by.id, name=by.name)
+
+
 def money(amount: Decimal, currency: str) -> c.Money:
     return c.Money(amount=amount, currency=currency)
 
@@ -121,9 +125,9 @@ def _contract(event: e.Event, order: Order) -> tuple[type[Envelope[Any]], BaseMo
             return c.OrderHeld, data
         case e.Released(back_to=back_to):
             return c.OrderReleased, OrderReleasedData(back_to=back_to)
-        case e.HoldReminderDue(_, remind_at, reason):
+        case e.HoldReminderDue(_, remind_at, reason, held_by):
             return c.OrderHoldReminderDue, OrderHoldReminderDueData(
-                remind_at=remind_at, reason=reason
+                remind_at=remind_at, reason=reason, held_by=_actor(held_by)
             )
         case e.Completed(_, contract, starts_on, main_ip, paid_until):
             return c.OrderCompleted, OrderCompletedData(
@@ -138,13 +142,13 @@ def _contract(event: e.Event, order: Order) -> tuple[type[Envelope[Any]], BaseMo
         case e.Cancelled(_, mode, reason, invoice_id):
             data = OrderCancelledData(mode=mode, reason=reason, invoice_id=invoice_id)
             return c.OrderCancelled, data
-        case e.Suspended(_, cause, reason, invoice_id, case_id):
+        case e.Suspended(_, cause, reason, invoice_id, case_id, status):
             return c.OrderSuspended, OrderSuspendedData(
-                cause=cause, reason=reason, invoice_id=invoice_id, case_id=case_id
+                cause=cause, reason=reason, invoice_id=invoice_id, case_id=case_id, status=status
             )
-        case e.Reactivated(_, cause, reason, invoice_id, case_id):
+        case e.Reactivated(_, cause, reason, invoice_id, case_id, status):
             return c.OrderReactivated, OrderReactivatedData(
-                cause=cause, reason=reason, invoice_id=invoice_id, case_id=case_id
+                cause=cause, reason=reason, invoice_id=invoice_id, case_id=case_id, status=status
             )
         case e.Renewed(_, renewal_id, invoice_id, period_months, paid_until):
             return c.OrderRenewed, OrderRenewedData(

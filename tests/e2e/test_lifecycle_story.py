@@ -224,9 +224,9 @@ async def test_two_weeks_before_paid_until(
         assert invoice["due_on"] == cast.paid_until.isoformat()
         assert invoice["status"] == "open"
         await mail_with(system, f"{order['service_name']}: Verlängerung in 14 Tagen fällig")
-        banner = await banner_shown(http, system, order["id"], "orders_tab", "renewal_reminder")
-        assert banner["link"].endswith("/renew")
-        assert not [b for b in await banners(http, system, "dashboard") if b["id"] == banner["id"]]
+        for placement in BOTH:  # every notice reaches both pages
+            banner = await banner_shown(http, system, order["id"], placement, "renewal_reminder")
+            assert banner["link"].endswith("/renew")
     # Renewed ahead: no automatic renewal invoice (the same job pass would have issued it).
     assert len(await invoices_of(http, system, cast.renewed["id"])) == 2
     assert len(await invoices_of(http, system, cast.batch[0]["id"])) == 2
@@ -261,11 +261,12 @@ async def test_a_week_past_due(
     about = f"{cast.paid_late['service_name']}: Rechnung {invoice['number']}"
     await mail_with(system, f"{about} ist überfällig")
     await mail_with(system, f"{about} war am {invoice['due_on']} fällig")
-    tab = ("orders_tab",)
-    still = {"invoice_overdue": BOTH, "invoice_reminder": tab, "renewal_reminder": tab}
+    still = {"invoice_overdue": BOTH, "invoice_reminder": BOTH}
     for kind, placements in still.items():
         for placement in placements:
             await banner_shown(http, system, late, placement, kind)
+    for placement in BOTH:  # the renewal invoice's reminder took the renewal reminder's place
+        await banner_gone(http, system, late, placement, "renewal_reminder")
 
     ended = await order_in(http, system, cast.ending["id"], "cancelled")
     assert ended["cancellation"]["mode"] == "end_of_period"

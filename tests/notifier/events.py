@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
 
 from contracts import (
     SYSTEM_ACTOR,
+    Actor,
     Customer,
     IncidentOpened,
     IncidentResolved,
@@ -19,6 +20,7 @@ from contracts import (
     OrderAccepted,
     OrderCancelled,
     OrderCompleted,
+    OrderHoldReminderDue,
     OrderPlaced,
     OrderReactivated,
     OrderRenewed,
@@ -37,8 +39,10 @@ from contracts.orders import (
     OrderAcceptedData,
     OrderCancelledData,
     OrderCompletedData,
+    OrderHoldReminderDueData,
     OrderPlacedData,
     OrderReactivatedData,
+    OrderStatus,
     OrderSuspendedData,
     SuspensionCause,
 )
@@ -83,17 +87,46 @@ def completed(order_id: UUID, *, paid_until: date, ip: str = "192.0.2.10") -> Or
     return OrderCompleted(**_envelope(order_id), data=data)
 
 
-def suspended(order_id: UUID, *, violation: bool = False, invoice_id: UUID | None = None):  # type: ignore[no-untyped-def]
+def suspended(  # type: ignore[no-untyped-def]
+    order_id: UUID,
+    *,
+    violation: bool = False,
+    invoice_id: UUID | None = None,
+    case_id: str | None = None,
+    status: OrderStatus | None = None,
+):
+    """``order.suspended``; without ``status``, as the orders service published it before
+    it told the resulting status."""
     cause = SuspensionCause.VIOLATION if violation else SuspensionCause.NON_PAYMENT
     data = OrderSuspendedData(
-        cause=cause, invoice_id=None if violation else (invoice_id or uuid4()), reason="spam"
+        cause=cause,
+        invoice_id=None if violation else (invoice_id or uuid4()),
+        case_id=case_id,
+        reason="spam",
+        status=status,
     )
     return OrderSuspended(**_envelope(order_id), data=data)
 
 
-def reactivated(order_id: UUID, *, violation: bool = False) -> OrderReactivated:
+def reactivated(
+    order_id: UUID,
+    *,
+    violation: bool = False,
+    invoice_id: UUID | None = None,
+    case_id: str | None = None,
+    status: OrderStatus | None = None,
+) -> OrderReactivated:
     cause = SuspensionCause.VIOLATION if violation else SuspensionCause.NON_PAYMENT
-    return OrderReactivated(**_envelope(order_id), data=OrderReactivatedData(cause=cause))
+    data = OrderReactivatedData(cause=cause, invoice_id=invoice_id, case_id=case_id, status=status)
+    return OrderReactivated(**_envelope(order_id), data=data)
+
+
+def hold_reminder_due(order_id: UUID, held_by: Actor | None) -> OrderHoldReminderDue:
+    """``order.hold_reminder_due``; without ``held_by``, as published before it was told."""
+    data = OrderHoldReminderDueData(
+        remind_at=AT - timedelta(minutes=5), reason="waiting for the customer's ID", held_by=held_by
+    )
+    return OrderHoldReminderDue(**_envelope(order_id), data=data)
 
 
 def cancelled(order_id: UUID) -> OrderCancelled:

@@ -14,6 +14,7 @@ from services.notifier.domain import (
     BannerNotDismissible,
     NoticeKind,
     Placement,
+    Placements,
     RetryPolicy,
     Severity,
 )
@@ -82,20 +83,41 @@ def test_reminder_keys_differ_by_period_and_offset() -> None:
     }
     assert len(keys) == 8
     late = domain.reminder_notice(order, date(2025, 4, 1), 1)
-    assert (late.severity, late.placement) == (Severity.WARNING, Placement.BOTH)
+    assert late.severity is Severity.WARNING
 
 
 def test_critical_notices_are_on_every_screen_and_cannot_be_dismissed() -> None:
     order = uuid4()
     for violation in (True, False):
-        notice = domain.suspension_notice(order, uuid4(), violation=violation)
+        notice = domain.suspension_notice(order, uuid4(), violation=violation, ref="case-1")
         assert notice.severity is Severity.CRITICAL
-        assert notice.placement is Placement.BOTH
-        assert notice.cause == domain.suspension_cause(order)
+        assert notice.cause.startswith(domain.suspension_causes(order))
         with pytest.raises(BannerNotDismissible):
             domain.ensure_dismissible(notice.severity)
     domain.ensure_dismissible(Severity.WARNING)
     domain.ensure_dismissible(Severity.INFO)
+
+
+def test_each_cause_of_a_suspension_is_a_cause_of_its_own() -> None:
+    order = uuid4()
+    causes = {
+        domain.suspension_notice(order, uuid4(), violation=True, ref="case-1").cause,
+        domain.suspension_notice(order, uuid4(), violation=True, ref="case-2").cause,
+        domain.suspension_notice(order, uuid4(), violation=False, ref=str(uuid4())).cause,
+    }
+    assert len(causes) == 3
+    assert domain.legacy_suspension_cause(order) not in causes
+
+
+@pytest.mark.parametrize("kind", list(NoticeKind))
+def test_every_kind_of_notice_reaches_both_pages_unless_configured(kind: NoticeKind) -> None:
+    assert Placements().of(kind) is Placement.BOTH
+    for page in (Placement.DASHBOARD, Placement.ORDERS_TAB):
+        assert kind in Placements().kinds_on(page)
+    kept = Placements({kind: Placement.ORDERS_TAB})
+    assert kind in kept.kinds_on(Placement.ORDERS_TAB)
+    assert kind not in kept.kinds_on(Placement.DASHBOARD)
+    assert [k for k in NoticeKind if k not in kept.kinds_on(Placement.DASHBOARD)] == [kind]
 
 
 def test_only_the_first_overdue_stage_is_told_here() -> None:
@@ -115,7 +137,7 @@ def test_an_invoice_reminder_is_one_per_invoice_and_offset_and_ends_with_the_inv
     assert before.key != domain.invoice_reminder_notice(order, invoice, 3).key
     assert before.key != domain.invoice_reminder_notice(order, uuid4(), -3).key
     assert before.cause == domain.invoice_cause(invoice)
-    assert (before.severity, before.placement) == (Severity.WARNING, Placement.ORDERS_TAB)
+    assert before.severity is Severity.WARNING
 
 
 def test_a_minor_incident_warns_and_others_are_critical() -> None:

@@ -195,11 +195,11 @@ async def test_invoice_reminder_is_mailed_once_in_their_language_until_paid(
         events.reminder_due(order, invoice, customer, -3),
     )
     banner = await banner_appears(notifier, customer, "invoice_reminder", "orders_tab")
-    assert (banner["severity"], banner["placement"]) == ("warning", "orders_tab")
+    assert (banner["severity"], banner["placement"]) == ("warning", "both")
     assert (
         banner["text"] == f"Rechnung INV-2025-0042 für srv{customer[-4:]} ist am 2025-03-04 fällig."
     )
-    assert await banners(notifier, customer, "dashboard") == []
+    assert await banners(notifier, customer, "dashboard") == [banner], "on the dashboard too"
     [mail] = await notifier.mails_to(f"{customer}@example.com", 1, kind="invoice_reminder")
     assert mail["Subject"] == f"srv{customer[-4:]}: Rechnung INV-2025-0042 ist am 2025-03-04 fällig"
 

@@ -126,7 +126,8 @@ def test_a_payment_lifts_non_payment_but_never_a_violation() -> None:
     assert order.status is S.SUSPENDED_VIOLATION
     order.suspend_for_non_payment(INVOICE)
     events = order.lift_violation(SYSTEM, "case-1", None)
-    assert events == [Reactivated(order.id, SuspensionCause.VIOLATION, None, None, "case-1")]
+    still = S.SUSPENDED_NON_PAYMENT
+    assert events == [Reactivated(order.id, SuspensionCause.VIOLATION, None, None, "case-1", still)]
     assert order.status is S.SUSPENDED_NON_PAYMENT, "the unpaid invoice still suspends it"
     order.settle(INVOICE)
     assert order.status is S.PROCESSED
@@ -137,7 +138,7 @@ def test_the_same_suspension_twice_is_a_conflict() -> None:
     with pytest.raises(OrderConflict):
         order.suspend_for_non_payment(INVOICE)
     assert order.suspend_for_violation(SYSTEM, "c-7", None) == [
-        Suspended(order.id, SuspensionCause.VIOLATION, None, None, "c-7")
+        Suspended(order.id, SuspensionCause.VIOLATION, None, None, "c-7", S.SUSPENDED_VIOLATION)
     ]
 
 

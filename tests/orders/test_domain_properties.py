@@ -13,6 +13,7 @@ from contracts.envelope import ActorKind
 from contracts.orders import OrderStatus as S
 from services.orders.catalogue import InvalidField
 from services.orders.domain import Order
+from services.orders.events import Reactivated, Suspended
 from services.orders.transitions import (
     TRANSITIONS,
     Action,
@@ -38,7 +39,7 @@ def test_no_sequence_leaves_the_table_or_breaks_the_records(
     for action, kind in sequence:
         before = copy.deepcopy(order)
         try:
-            STEPS[action](order, BY_KIND[kind])
+            emitted = STEPS[action](order, BY_KIND[kind])
         except (OrderConflict, NotAllowedForRole, InvalidField):
             assert order == before, f"refused {action.name} changed the order"
             continue
@@ -53,6 +54,15 @@ def test_no_sequence_leaves_the_table_or_breaks_the_records(
             assert before.hold is not None
             assert order.status is before.hold.held_from
         assert_records_match_status(order)
+        assert_events_tell_the_status(emitted, order)
+
+
+def assert_events_tell_the_status(emitted: object, order: Order) -> None:
+    """A suspension's start or end names the status the order is left in, so no consumer
+    reads "reactivated" as "processed" while another cause still suspends it."""
+    events = emitted if isinstance(emitted, list) else []  # a renewal returns its line
+    for event in [e for e in events if isinstance(e, Suspended | Reactivated)]:
+        assert event.status is order.status, f"{event} while the order is {order.status}"
 
 
 def assert_records_match_status(order: Order) -> None:

@@ -78,6 +78,7 @@ async def test_overdue_suspends_payment_reactivates_termination_cancels(orders: 
         "reason": None,
         "invoice_id": str(invoice),
         "case_id": None,
+        "status": "processed",
     }
     # Stale dunning for the paid invoice arrives late: ignored.
     await orders.publish(overdue([order["id"]], "terminate", invoice))

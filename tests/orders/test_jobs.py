@@ -29,6 +29,7 @@ async def test_a_hold_reminder_is_due_once_at_its_time(orders: Orders) -> None:
     assert due["data"] == {
         "remind_at": remind_at.isoformat().replace("+00:00", "Z"),
         "reason": "waiting for the DC",
+        "held_by": {"kind": "staff", "id": "staff-1", "name": "Stella Staff"},
     }
     assert due["actor"]["kind"] == "system"
     assert (await orders.detail(order["id"]))["status"] == "on_hold"
