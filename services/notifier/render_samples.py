@@ -69,6 +69,20 @@ def samples(locale: str) -> list[tuple[Notice, Rendered]]:
     ]
 
 
+def staff_samples() -> list[tuple[str, Rendered]]:
+    """One staff notice of each kind, in the back office's language (English)."""
+    renderer = Renderer("https://panel.hosting.example")
+    hold = renderer.staff(
+        domain.HOLD_REMINDER,
+        url=f"https://backoffice.hosting.example/orders/{ORDER}",
+        service="r1z7og44",
+        customer="Anna Nowak",
+        reason="Waiting for the customer's ID document",
+        remind_at="2025-03-03 09:00 UTC",
+    )
+    return [(domain.HOLD_REMINDER, hold)]
+
+
 def render(locale: str, html: bool) -> str:
     parts = []
     for notice, mail in samples(locale):

