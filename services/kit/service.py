@@ -2,14 +2,16 @@
 
 ``service_app`` builds the FastAPI app around a :class:`Runtime` (broker, consumers and relay
 start and stop in the app's lifespan); ``serve`` is a service's ``__main__``: wait for the
-database, apply the migrations, make sure the topics exist, then run uvicorn."""
+database, apply the migrations, make sure the topics exist, then run uvicorn. With
+``--migrate-only`` it stops after the migrations (a cluster's Job, once per release)."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -108,11 +110,23 @@ def serve(
     settings: ServiceSettings,
     create_app: Callable[[ServiceSettings], FastAPI],
     service_dir: Path,
+    argv: Sequence[str] | None = None,
 ) -> None:
     """Run one service process: migrations first, then the app (HTTP, consumers, relay)."""
+    parser = argparse.ArgumentParser(prog=f"python -m services.{settings.service_name}")
+    parser.add_argument(
+        "--migrate-only",
+        action="store_true",
+        help="apply the migrations (under the advisory lock) and exit",
+    )
+    options = parser.parse_args(argv)
     configure_logging(settings.service_name, json=settings.log_json)
-    wait_for_database(settings.database_url)
-    upgrade(service_dir, settings.migration_database_url or settings.database_url)
+    migration_url = settings.migration_database_url or settings.database_url
+    wait_for_database(migration_url)
+    upgrade(service_dir, migration_url)
+    if options.migrate_only:
+        log.info("migrated", service=settings.service_name)
+        return
     wait_for_topics(settings.kafka_bootstrap_servers, settings.kafka_topic_prefix)
     uvicorn.run(
         create_app(settings),
