@@ -19,7 +19,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,9 +117,20 @@ class Postgres:
 
     data_dir: Path
     port: int
+    #: Server settings beyond the defaults (``-c name=value``): ``ssl=on`` and its files, say.
+    settings: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.data_dir = postgres_data_dir(self.data_dir)
+
+    def write_file(self, name: str, content: bytes) -> Path:
+        """A file in the cluster's folder that only the server's user may read (a TLS key,
+        ``pg_hba.conf``); the cluster must be initialised."""
+        path = self.data_dir / name
+        path.write_bytes(content)
+        path.chmod(0o600)
+        _chown_to_postgres(path)
+        return path
 
     def initialise(self) -> None:
         """Create the cluster once (trust auth on loopback only)."""
@@ -169,6 +180,7 @@ class Postgres:
             "log_min_messages=warning",
             "-c",
             "shared_preload_libraries=",
+            *(f"-c{name}={value}" for name, value in self.settings.items()),
         ]
 
     def start(self, log: Path | None = None) -> subprocess.Popen[bytes]:

@@ -20,16 +20,13 @@ from services.kit.consumer import (
     RetryPolicy,
     subscribe,
 )
-from services.kit.db import Database
+from services.kit.db import Database, asyncpg_dsn
 from services.kit.jobs import Scheduler, scheduled
 from services.kit.kafka import make_broker
 from services.kit.outbox import OutboxRelay
 from services.kit.settings import ServiceSettings
 
-
-def asyncpg_dsn(url: str) -> str:
-    """The plain libpq URL asyncpg takes, from SQLAlchemy's ``postgresql+asyncpg://`` one."""
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+__all__ = ["Runtime", "asyncpg_dsn"]
 
 
 class Runtime:

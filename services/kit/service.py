@@ -24,10 +24,11 @@ from prometheus_client import CollectorRegistry
 
 from contracts import TOPICS
 from services.kit.auth import Authenticator
+from services.kit.db import connect
 from services.kit.kafka import ensure_topics
 from services.kit.logs import configure_logging, get_logger
 from services.kit.migrations import upgrade
-from services.kit.runtime import Runtime, asyncpg_dsn
+from services.kit.runtime import Runtime
 from services.kit.settings import ServiceSettings
 from services.kit.web import install_kit
 
@@ -77,7 +78,7 @@ def wait_for_database(url: str, timeout: float = 120.0) -> None:
     """Block until the service's database accepts connections (it may still be starting)."""
 
     async def attempt() -> None:
-        connection = await asyncpg.connect(asyncpg_dsn(url), timeout=5)
+        connection = await connect(url, connect_timeout=5)
         await connection.close()
 
     deadline = time.monotonic() + timeout
