@@ -30,7 +30,7 @@ from services.kit.logs import configure_logging, get_logger
 from services.kit.migrations import upgrade
 from services.kit.runtime import Runtime
 from services.kit.settings import ServiceSettings
-from services.kit.web import install_kit
+from services.kit.web import Check, install_kit
 
 log = get_logger(__name__)
 
@@ -43,8 +43,10 @@ def service_app(
     routers: Iterable[APIRouter] = (),
     domain_errors: Mapping[type[Exception], int] | None = None,
     registry: CollectorRegistry,
+    checks: Mapping[str, Check] | None = None,
 ) -> FastAPI:
-    """The service's HTTP app; its lifespan runs the runtime (consumers and relay)."""
+    """The service's HTTP app; its lifespan runs the runtime (consumers and relay).
+    ``/readyz`` checks the database and Kafka, and the service's own ``checks``."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -57,7 +59,7 @@ def service_app(
         app,
         authenticator=Authenticator.from_settings(runtime.settings),
         domain_errors=domain_errors,
-        checks={"database": runtime.database.ping, "kafka": runtime.kafka_ping},
+        checks={"database": runtime.database.ping, "kafka": runtime.kafka_ping, **(checks or {})},
         registry=registry,
     )
     for router in routers:
