@@ -270,6 +270,11 @@ class Kafka:
     data_dir: Path
     port: int
     heap: str = "512m"
+    #: Server properties beyond, or instead of, the defaults below (a SASL_SSL listener, say).
+    settings: dict[str, str] = field(default_factory=dict)
+    #: SCRAM credentials written at format time (KRaft keeps them in its metadata), as
+    #: ``SCRAM-SHA-512=[name=alice,password=secret]``.
+    scram: tuple[str, ...] = ()
 
     @property
     def controller_port(self) -> int:
@@ -281,33 +286,30 @@ class Kafka:
 
     def properties(self) -> Path:
         path = self.data_dir / "server.properties"
-        path.write_text(
-            "\n".join(
-                [
-                    "process.roles=broker,controller",
-                    "node.id=1",
-                    f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
-                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
-                    f"CONTROLLER://127.0.0.1:{self.controller_port}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
-                    "controller.listener.names=CONTROLLER",
-                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                    f"log.dirs={self.data_dir / 'logs'}",
-                    # One node: the internal topics can have one replica only.
-                    "offsets.topic.replication.factor=1",
-                    "offsets.topic.num.partitions=4",
-                    "transaction.state.log.replication.factor=1",
-                    "transaction.state.log.min.isr=1",
-                    "share.coordinator.state.topic.replication.factor=1",
-                    "share.coordinator.state.topic.min.isr=1",
-                    "group.initial.rebalance.delay.ms=0",
-                    # Topics are created explicitly, with their partition counts.
-                    "auto.create.topics.enable=false",
-                    "message.max.bytes=1048588",
-                ]
-            )
-            + "\n"
-        )
+        defaults = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
+            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},"
+            f"CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.listener.names": "CONTROLLER",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs": str(self.data_dir / "logs"),
+            # One node: the internal topics can have one replica only.
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "4",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            # Topics are created explicitly, with their partition counts.
+            "auto.create.topics.enable": "false",
+            "message.max.bytes": "1048588",
+        }
+        lines = [f"{key}={value}" for key, value in (defaults | self.settings).items()]
+        path.write_text("\n".join(lines) + "\n")
         return path
 
     def _java(self, main: str, *args: str) -> list[str]:
@@ -338,6 +340,7 @@ class Kafka:
                 "-c",
                 str(properties),
                 "--ignore-formatted",
+                *(f"--add-scram={credential}" for credential in self.scram),
             ),
             check=True,
             stdout=subprocess.DEVNULL,

@@ -95,18 +95,36 @@ def wait_for_database(url: str, timeout: float = 120.0) -> None:
             time.sleep(1)
 
 
-def wait_for_topics(bootstrap: str, prefix: str = "", timeout: float = 180.0) -> None:
+def wait_for_topics(settings: ServiceSettings, timeout: float = 180.0) -> None:
     """Block until Kafka answers, creating any missing topic (idempotent across services)."""
+    names = [settings.kafka_topic_prefix + name for name in TOPICS]
     deadline = time.monotonic() + timeout
     while True:
         try:
-            asyncio.run(ensure_topics(bootstrap, [prefix + name for name in TOPICS]))
+            asyncio.run(
+                ensure_topics(
+                    settings.kafka(),
+                    names,
+                    partitions=settings.kafka_topic_partitions,
+                    replication_factor=settings.kafka_topic_replication_factor,
+                )
+            )
             return
         except Exception as error:  # Kafka still starting: any error is worth a retry
+            reason = _kafka_refusal(settings) or error
             if time.monotonic() > deadline:
-                raise
-            log.info("waiting_for_kafka", error=str(error))
+                raise reason from error
+            log.info("waiting_for_kafka", error=f"{type(reason).__name__}: {reason}")
             time.sleep(1)
+
+
+def _kafka_refusal(settings: ServiceSettings) -> Exception | None:
+    """Why the first broker refuses us, if it does."""
+    try:
+        asyncio.run(settings.kafka().diagnose())
+    except Exception as reason:  # the answer: reported to the operator
+        return reason
+    return None
 
 
 def serve(
@@ -130,7 +148,7 @@ def serve(
     if options.migrate_only:
         log.info("migrated", service=settings.service_name)
         return
-    wait_for_topics(settings.kafka_bootstrap_servers, settings.kafka_topic_prefix)
+    wait_for_topics(settings)
     uvicorn.run(
         create_app(settings),
         host=settings.http_host,
