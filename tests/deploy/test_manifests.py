@@ -5,6 +5,8 @@ filesystem, probes and resources."""
 
 from __future__ import annotations
 
+import base64
+import importlib
 import re
 import shutil
 import subprocess
@@ -172,6 +174,41 @@ def test_each_service_has_a_service_a_budget_and_a_migration_job(
             container["envFrom"]
             == deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"]
         )
+
+
+@pytest.mark.skipif(
+    not (shutil.which("kubectl") or shutil.which("kustomize")),
+    reason="the generated ConfigMap and Secrets need kustomize",
+)
+def test_each_service_accepts_the_configuration_its_pod_gets(
+    manifests: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    objects = {(doc["kind"], doc["metadata"]["name"]): doc for doc in manifests}
+    for name, deployment in _of(manifests, "Deployment", "service").items():
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        environment = {var["name"]: var["value"] for var in container["env"]}
+        for source in container["envFrom"]:
+            if "configMapRef" in source:
+                environment |= objects["ConfigMap", source["configMapRef"]["name"]]["data"]
+            else:
+                secret = objects["Secret", source["secretRef"]["name"]]["data"]
+                environment |= {k: base64.b64decode(v).decode() for k, v in secret.items()}
+        with monkeypatch.context() as patch:
+            for key, value in environment.items():
+                patch.setenv(key, value)
+            settings = _settings_class(name)()
+        assert settings.http_host == "0.0.0.0"
+        assert settings.database_url.endswith(f"@postgres:5432/{name}")
+        assert settings.kafka().bootstrap_servers == "kafka:9092"
+
+
+def _settings_class(name: str) -> Any:
+    module = importlib.import_module(f"services.{name}.settings")
+    return next(
+        value
+        for key, value in vars(module).items()
+        if key.endswith("Settings") and key != "ServiceSettings"
+    )
 
 
 def test_the_local_database_is_initialised_as_compose_does() -> None:
