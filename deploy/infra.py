@@ -19,7 +19,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,9 +117,20 @@ class Postgres:
 
     data_dir: Path
     port: int
+    #: Server settings beyond the defaults (``-c name=value``): ``ssl=on`` and its files, say.
+    settings: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.data_dir = postgres_data_dir(self.data_dir)
+
+    def write_file(self, name: str, content: bytes) -> Path:
+        """A file in the cluster's folder that only the server's user may read (a TLS key,
+        ``pg_hba.conf``); the cluster must be initialised."""
+        path = self.data_dir / name
+        path.write_bytes(content)
+        path.chmod(0o600)
+        _chown_to_postgres(path)
+        return path
 
     def initialise(self) -> None:
         """Create the cluster once (trust auth on loopback only)."""
@@ -169,6 +180,7 @@ class Postgres:
             "log_min_messages=warning",
             "-c",
             "shared_preload_libraries=",
+            *(f"-c{name}={value}" for name, value in self.settings.items()),
         ]
 
     def start(self, log: Path | None = None) -> subprocess.Popen[bytes]:
@@ -258,6 +270,11 @@ class Kafka:
     data_dir: Path
     port: int
     heap: str = "512m"
+    #: Server properties beyond, or instead of, the defaults below (a SASL_SSL listener, say).
+    settings: dict[str, str] = field(default_factory=dict)
+    #: SCRAM credentials written at format time (KRaft keeps them in its metadata), as
+    #: ``SCRAM-SHA-512=[name=alice,password=secret]``.
+    scram: tuple[str, ...] = ()
 
     @property
     def controller_port(self) -> int:
@@ -269,33 +286,30 @@ class Kafka:
 
     def properties(self) -> Path:
         path = self.data_dir / "server.properties"
-        path.write_text(
-            "\n".join(
-                [
-                    "process.roles=broker,controller",
-                    "node.id=1",
-                    f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
-                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
-                    f"CONTROLLER://127.0.0.1:{self.controller_port}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
-                    "controller.listener.names=CONTROLLER",
-                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                    f"log.dirs={self.data_dir / 'logs'}",
-                    # One node: the internal topics can have one replica only.
-                    "offsets.topic.replication.factor=1",
-                    "offsets.topic.num.partitions=4",
-                    "transaction.state.log.replication.factor=1",
-                    "transaction.state.log.min.isr=1",
-                    "share.coordinator.state.topic.replication.factor=1",
-                    "share.coordinator.state.topic.min.isr=1",
-                    "group.initial.rebalance.delay.ms=0",
-                    # Topics are created explicitly, with their partition counts.
-                    "auto.create.topics.enable=false",
-                    "message.max.bytes=1048588",
-                ]
-            )
-            + "\n"
-        )
+        defaults = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
+            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},"
+            f"CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.listener.names": "CONTROLLER",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs": str(self.data_dir / "logs"),
+            # One node: the internal topics can have one replica only.
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "4",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            # Topics are created explicitly, with their partition counts.
+            "auto.create.topics.enable": "false",
+            "message.max.bytes": "1048588",
+        }
+        lines = [f"{key}={value}" for key, value in (defaults | self.settings).items()]
+        path.write_text("\n".join(lines) + "\n")
         return path
 
     def _java(self, main: str, *args: str) -> list[str]:
@@ -326,6 +340,7 @@ class Kafka:
                 "-c",
                 str(properties),
                 "--ignore-formatted",
+                *(f"--add-scram={credential}" for credential in self.scram),
             ),
             check=True,
             stdout=subprocess.DEVNULL,

@@ -1,13 +1,20 @@
-"""Engine, sessions and the unit of work: one transaction per request or message."""
+"""Engine, sessions and the unit of work: one transaction per request or message.
+
+Every connection to a service's database (the engine's, the relay's ``LISTEN``, the
+migrations', the tools') is opened by asyncpg from the one URL, so its libpq options mean the
+same on every path: ``?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem`` for TLS against a
+managed server, which then never falls back to plaintext."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import MetaData, text
+import asyncpg
+from sqlalchemy import MetaData, make_url, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -26,6 +33,28 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The plain libpq URL asyncpg takes, from SQLAlchemy's ``postgresql+asyncpg://`` one."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def connect(url: str, connect_timeout: float = 10.0) -> asyncpg.Connection:
+    """A connection to the database at ``url`` (either form), with the URL's TLS options."""
+    return await asyncpg.connect(asyncpg_dsn(url), timeout=connect_timeout)
+
+
+def create_engine(url: str, **options: Any) -> AsyncEngine:
+    """An engine whose connections come from :func:`connect`. SQLAlchemy's own URL handling
+    would hand ``sslmode`` to asyncpg as an argument it does not take; asyncpg reads it from
+    its DSN, like ``sslrootcert`` and the other libpq options."""
+    return create_async_engine(
+        # Only for the engine's repr and dialect; connect() receives the full URL.
+        make_url(url).set(query={}),
+        async_creator=functools.partial(connect, url),
+        **options,
+    )
 
 
 def new_metadata() -> MetaData:
@@ -55,7 +84,7 @@ class Database:
     def __init__(self, url: str, *, producer: str, topic: str | None, pool_size: int = 10) -> None:
         self.url = url
         self.producer = producer
-        self.engine: AsyncEngine = create_async_engine(
+        self.engine: AsyncEngine = create_engine(
             url,
             pool_size=pool_size,
             max_overflow=pool_size,

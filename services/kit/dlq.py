@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
+import dataclasses
 import sys
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from services.kit.kafka import KafkaConnection
+from services.kit.settings import ServiceSettings
 
 REPLAY_GROUP = "dlq-replay"
 
@@ -49,18 +52,20 @@ class Only:
 
 
 async def replay(
-    bootstrap: str, dlq: str, *, group: str | None = None, only: Only | None = None
+    kafka: KafkaConnection | str, dlq: str, *, group: str | None = None, only: Only | None = None
 ) -> int:
     """Republish the messages now in ``dlq`` (those ``only`` wants: all by default) to their
     original topic, each original message once; returns how many were republished."""
     only = only or Only()
+    connection = kafka if isinstance(kafka, KafkaConnection) else KafkaConnection(kafka)
+    options = connection.client_options()
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **options,
         group_id=group or only.group(),
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    producer = AIOKafkaProducer(**options, enable_idempotence=True)
     await consumer.start()
     await producer.start()
     try:
@@ -143,12 +148,16 @@ def main(argv: list[str] | None = None) -> int:
         "--group", help="the replay's consumer group (default: dlq-replay[-consumer][-kind])"
     )
     replay_command.add_argument(
-        "--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:59092")
+        "--bootstrap", help="the brokers (default: KAFKA_BOOTSTRAP_SERVERS, as the services)"
     )
     args = parser.parse_args(argv)
     only = Only(consumer=args.consumer, kind=args.kind)
+    # The shared KAFKA_* variables, TLS and login included, read as the services read them.
+    kafka = ServiceSettings().kafka()
+    if args.bootstrap:
+        kafka = dataclasses.replace(kafka, bootstrap_servers=args.bootstrap)
     for dlq in args.dlq:
-        count = asyncio.run(replay(args.bootstrap, dlq, group=args.group, only=only))
+        count = asyncio.run(replay(kafka, dlq, group=args.group, only=only))
         print(f"replayed {count} message(s) from {dlq}")
     return 0
 

@@ -11,7 +11,8 @@ from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
+
+from services.kit.db import create_engine
 
 #: Revisions of the kit's own tables (outbox, inbox, idempotency keys), shared by every
 #: service: each service's chain continues from the kit's last revision.
@@ -130,7 +131,7 @@ def run_env(metadata: MetaData | list[MetaData]) -> None:
             context.run_migrations()
 
     async def run() -> None:
-        engine = create_async_engine(str(url), poolclass=pool.NullPool)
+        engine = create_engine(str(url), poolclass=pool.NullPool)
         async with engine.connect() as connection:
             await connection.run_sync(migrate)
         await engine.dispose()

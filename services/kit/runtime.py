@@ -20,16 +20,13 @@ from services.kit.consumer import (
     RetryPolicy,
     subscribe,
 )
-from services.kit.db import Database
+from services.kit.db import Database, asyncpg_dsn
 from services.kit.jobs import Scheduler, scheduled
 from services.kit.kafka import make_broker
 from services.kit.outbox import OutboxRelay
 from services.kit.settings import ServiceSettings
 
-
-def asyncpg_dsn(url: str) -> str:
-    """The plain libpq URL asyncpg takes, from SQLAlchemy's ``postgresql+asyncpg://`` one."""
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+__all__ = ["Runtime", "asyncpg_dsn"]
 
 
 class Runtime:
@@ -53,9 +50,7 @@ class Runtime:
             producer=self.name,
             topic=settings.kafka_topic_prefix + publishes_on.name if publishes_on else None,
         )
-        self.broker: KafkaBroker = make_broker(
-            settings.kafka_bootstrap_servers, client_id=self.name
-        )
+        self.broker: KafkaBroker = make_broker(settings.kafka(), client_id=self.name)
         self.metrics = ConsumerMetrics(registry)
         self.retry = retry
         self.consumers: list[EventConsumer] = []
@@ -107,6 +102,8 @@ class Runtime:
     async def kafka_ping(self) -> None:
         """Readiness check: the broker answers."""
         if not await self.broker.ping(timeout=2.0):
+            # Says why when a broker refuses us (password rotated, certificate replaced).
+            await self.settings.kafka().diagnose()
             raise ConnectionError("Kafka does not answer")
 
     @contextlib.asynccontextmanager

@@ -2,14 +2,16 @@
 
 ``service_app`` builds the FastAPI app around a :class:`Runtime` (broker, consumers and relay
 start and stop in the app's lifespan); ``serve`` is a service's ``__main__``: wait for the
-database, apply the migrations, make sure the topics exist, then run uvicorn."""
+database, apply the migrations, make sure the topics exist, then run uvicorn. With
+``--migrate-only`` it stops after the migrations (a cluster's Job, once per release)."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -22,12 +24,13 @@ from prometheus_client import CollectorRegistry
 
 from contracts import TOPICS
 from services.kit.auth import Authenticator
+from services.kit.db import connect
 from services.kit.kafka import ensure_topics
 from services.kit.logs import configure_logging, get_logger
 from services.kit.migrations import upgrade
-from services.kit.runtime import Runtime, asyncpg_dsn
+from services.kit.runtime import Runtime
 from services.kit.settings import ServiceSettings
-from services.kit.web import install_kit
+from services.kit.web import Check, install_kit
 
 log = get_logger(__name__)
 
@@ -40,8 +43,10 @@ def service_app(
     routers: Iterable[APIRouter] = (),
     domain_errors: Mapping[type[Exception], int] | None = None,
     registry: CollectorRegistry,
+    checks: Mapping[str, Check] | None = None,
 ) -> FastAPI:
-    """The service's HTTP app; its lifespan runs the runtime (consumers and relay)."""
+    """The service's HTTP app; its lifespan runs the runtime (consumers and relay).
+    ``/readyz`` checks the database and Kafka, and the service's own ``checks``."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -54,7 +59,7 @@ def service_app(
         app,
         authenticator=Authenticator.from_settings(runtime.settings),
         domain_errors=domain_errors,
-        checks={"database": runtime.database.ping, "kafka": runtime.kafka_ping},
+        checks={"database": runtime.database.ping, "kafka": runtime.kafka_ping, **(checks or {})},
         registry=registry,
     )
     for router in routers:
@@ -75,7 +80,7 @@ def wait_for_database(url: str, timeout: float = 120.0) -> None:
     """Block until the service's database accepts connections (it may still be starting)."""
 
     async def attempt() -> None:
-        connection = await asyncpg.connect(asyncpg_dsn(url), timeout=5)
+        connection = await connect(url, connect_timeout=5)
         await connection.close()
 
     deadline = time.monotonic() + timeout
@@ -90,30 +95,60 @@ def wait_for_database(url: str, timeout: float = 120.0) -> None:
             time.sleep(1)
 
 
-def wait_for_topics(bootstrap: str, prefix: str = "", timeout: float = 180.0) -> None:
+def wait_for_topics(settings: ServiceSettings, timeout: float = 180.0) -> None:
     """Block until Kafka answers, creating any missing topic (idempotent across services)."""
+    names = [settings.kafka_topic_prefix + name for name in TOPICS]
     deadline = time.monotonic() + timeout
     while True:
         try:
-            asyncio.run(ensure_topics(bootstrap, [prefix + name for name in TOPICS]))
+            asyncio.run(
+                ensure_topics(
+                    settings.kafka(),
+                    names,
+                    partitions=settings.kafka_topic_partitions,
+                    replication_factor=settings.kafka_topic_replication_factor,
+                )
+            )
             return
         except Exception as error:  # Kafka still starting: any error is worth a retry
+            reason = _kafka_refusal(settings) or error
             if time.monotonic() > deadline:
-                raise
-            log.info("waiting_for_kafka", error=str(error))
+                raise reason from error
+            log.info("waiting_for_kafka", error=f"{type(reason).__name__}: {reason}")
             time.sleep(1)
+
+
+def _kafka_refusal(settings: ServiceSettings) -> Exception | None:
+    """Why the first broker refuses us, if it does."""
+    try:
+        asyncio.run(settings.kafka().diagnose())
+    except Exception as reason:  # the answer: reported to the operator
+        return reason
+    return None
 
 
 def serve(
     settings: ServiceSettings,
     create_app: Callable[[ServiceSettings], FastAPI],
     service_dir: Path,
+    argv: Sequence[str] | None = None,
 ) -> None:
     """Run one service process: migrations first, then the app (HTTP, consumers, relay)."""
+    parser = argparse.ArgumentParser(prog=f"python -m services.{settings.service_name}")
+    parser.add_argument(
+        "--migrate-only",
+        action="store_true",
+        help="apply the migrations (under the advisory lock) and exit",
+    )
+    options = parser.parse_args(argv)
     configure_logging(settings.service_name, json=settings.log_json)
-    wait_for_database(settings.database_url)
-    upgrade(service_dir, settings.migration_database_url or settings.database_url)
-    wait_for_topics(settings.kafka_bootstrap_servers, settings.kafka_topic_prefix)
+    migration_url = settings.migration_database_url or settings.database_url
+    wait_for_database(migration_url)
+    upgrade(service_dir, migration_url)
+    if options.migrate_only:
+        log.info("migrated", service=settings.service_name)
+        return
+    wait_for_topics(settings)
     uvicorn.run(
         create_app(settings),
         host=settings.http_host,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, FilePath, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.kit.consumer import MAX_MESSAGE_BYTES
+from services.kit.kafka import EVENT_PARTITIONS, KafkaConnection, SaslMechanism, SecurityProtocol
 
 #: The only JWT secret the local stack and the tests may use; refused in production.
 LOCAL_JWT_SECRET = "local-development-secret-not-for-production-use"
@@ -31,6 +32,26 @@ class ServiceSettings(BaseSettings):
     )
     #: Prepended to every topic name: keeps environments, or test runs, apart on one cluster.
     kafka_topic_prefix: str = Field(default="", validation_alias="KAFKA_TOPIC_PREFIX")
+    #: ``SASL_SSL`` (with a mechanism and a login) or ``SSL`` for a managed cluster.
+    kafka_security_protocol: SecurityProtocol = Field(
+        default="PLAINTEXT", validation_alias="KAFKA_SECURITY_PROTOCOL"
+    )
+    kafka_sasl_mechanism: SaslMechanism | None = Field(
+        default=None, validation_alias="KAFKA_SASL_MECHANISM"
+    )
+    kafka_sasl_username: str | None = Field(default=None, validation_alias="KAFKA_SASL_USERNAME")
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None, validation_alias="KAFKA_SASL_PASSWORD"
+    )
+    #: The CA certificate the brokers' certificates must chain to (the system's CAs if unset).
+    kafka_ssl_ca_file: FilePath | None = Field(default=None, validation_alias="KAFKA_SSL_CA_FILE")
+    #: Of the event topics a service creates when they are missing (existing ones are kept).
+    kafka_topic_partitions: int = Field(
+        default=EVENT_PARTITIONS, gt=0, validation_alias="KAFKA_TOPIC_PARTITIONS"
+    )
+    kafka_topic_replication_factor: int = Field(
+        default=1, gt=0, validation_alias="KAFKA_TOPIC_REPLICATION_FACTOR"
+    )
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     jwt_secret: SecretStr = Field(
@@ -49,6 +70,30 @@ class ServiceSettings(BaseSettings):
     #: Tests switch the background jobs off and run each pass themselves after moving the clock.
     run_jobs: bool = True
     log_json: bool = Field(default=True, validation_alias="LOG_JSON")
+
+    def kafka(self) -> KafkaConnection:
+        """How every Kafka client of this process connects."""
+        password = self.kafka_sasl_password
+        return KafkaConnection(
+            self.kafka_bootstrap_servers,
+            self.kafka_security_protocol,
+            self.kafka_sasl_mechanism,
+            self.kafka_sasl_username,
+            password.get_secret_value() if password else None,
+            self.kafka_ssl_ca_file,
+        )
+
+    @model_validator(mode="after")
+    def _check_kafka_login(self) -> ServiceSettings:
+        login = (self.kafka_sasl_mechanism, self.kafka_sasl_username, self.kafka_sasl_password)
+        if self.kafka_security_protocol == "SASL_SSL" and None in login:
+            raise ValueError(
+                "KAFKA_SECURITY_PROTOCOL=SASL_SSL needs KAFKA_SASL_MECHANISM, "
+                "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+            )
+        if self.kafka_security_protocol != "SASL_SSL" and login != (None, None, None):
+            raise ValueError("a Kafka login is sent only over KAFKA_SECURITY_PROTOCOL=SASL_SSL")
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> ServiceSettings:

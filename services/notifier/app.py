@@ -21,6 +21,7 @@ from services.notifier.domain import (
     TicketNotFound,
 )
 from services.notifier.jobs import add_jobs
+from services.notifier.mailer import Smtp
 from services.notifier.notices import Context
 from services.notifier.render import Renderer
 from services.notifier.settings import NotifierSettings
@@ -64,6 +65,7 @@ def create_app(settings: NotifierSettings, clock: Clock | None = None) -> FastAP
         routers=[router],
         domain_errors=DOMAIN_ERRORS,
         registry=registry,
+        checks={"smtp": Smtp.from_settings(settings).check},
     )
     app.state.notifier = ctx
     return app

@@ -52,9 +52,7 @@ async def send_reminders(
 
 def add_jobs(runtime: Runtime, ctx: Context, settings: NotifierSettings) -> None:
     """Register the notifier's jobs on the runtime's scheduler."""
-    smtp = Smtp(
-        settings.smtp_host, settings.smtp_port, settings.mail_identity(), settings.smtp_timeout
-    )
+    smtp = Smtp.from_settings(settings)
     retry = RetryPolicy(
         settings.mail_max_attempts, settings.mail_retry_first_delay, settings.mail_retry_max_delay
     )

@@ -10,10 +10,13 @@ so the receiving side can tell."""
 
 from __future__ import annotations
 
+import ssl
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import aiosmtplib
 
@@ -24,29 +27,92 @@ from services.notifier import repository
 from services.notifier.domain import RetryPolicy
 from services.notifier.message import Identity, RecordedMail, wire_bytes
 
+if TYPE_CHECKING:
+    from services.notifier.settings import NotifierSettings
+
 #: Errors that mean "this try failed": the server is down, refused or timed out.
 SEND_ERRORS = (aiosmtplib.SMTPException, OSError, TimeoutError)
 
 
+class SmtpSecurity(StrEnum):
+    """How the connection to the mail server is protected."""
+
+    #: Plaintext: a local relay only (no login is allowed over it).
+    NONE = "none"
+    #: Plaintext, upgraded with STARTTLS before anything else; a server that does not offer it
+    #: is refused (port 587).
+    STARTTLS = "starttls"
+    #: TLS from the first byte (port 465).
+    TLS = "tls"
+
+
 @dataclass(frozen=True)
 class Smtp:
-    """Where mail goes and who it comes from."""
+    """Where mail goes, how the connection is protected, who logs in, who mail comes from."""
 
     host: str
     port: int
     identity: Identity
     timeout: timedelta
+    security: SmtpSecurity = SmtpSecurity.NONE
+    username: str | None = None
+    password: str | None = None
+    #: The CA certificates the server's certificate must chain to; the system's when None.
+    ca_file: Path | None = None
+
+    @classmethod
+    def from_settings(cls, settings: NotifierSettings) -> Smtp:
+        return cls(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.mail_identity(),
+            settings.smtp_timeout,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            ca_file=settings.smtp_ca_file,
+        )
+
+    def _connection(self) -> dict[str, Any]:
+        return {
+            "hostname": self.host,
+            "port": self.port,
+            "timeout": self.timeout.total_seconds(),
+            "use_tls": self.security is SmtpSecurity.TLS,
+            # True, not None: None would go on in plaintext when the server offers no STARTTLS.
+            "start_tls": self.security is SmtpSecurity.STARTTLS,
+            "cert_bundle": str(self.ca_file) if self.ca_file else None,
+            "username": self.username,
+            "password": self.password,
+        }
 
     async def send(self, mail: RecordedMail) -> None:
         await aiosmtplib.send(
             wire_bytes(mail, self.identity),
             sender=self.identity.address,
             recipients=[mail.recipient],
-            hostname=self.host,
-            port=self.port,
-            timeout=self.timeout.total_seconds(),
-            start_tls=False,
+            **self._connection(),
         )
+
+    async def check(self) -> None:
+        """Readiness: the server accepts the connection, its TLS and the login as a send
+        would. A server that cannot be reached passes: mail waits and is retried, and the
+        notifier's other work goes on. A certificate or a login it refuses does not, since
+        no retry will fix that."""
+        options = self._connection() | {"timeout": min(self.timeout.total_seconds(), 1.5)}
+        try:
+            async with aiosmtplib.SMTP(**options):
+                pass
+        except SEND_ERRORS as error:
+            if not _unreachable(error):
+                raise
+
+
+def _unreachable(error: Exception) -> bool:
+    """Whether the server was down or slow, rather than refusing who we are."""
+    if isinstance(error, ssl.SSLError) or isinstance(error.__cause__, ssl.SSLError):
+        return False
+    return isinstance(error, OSError | TimeoutError | aiosmtplib.SMTPServerDisconnected)
 
 
 async def send_due_mails(

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from email.utils import parseaddr
 
-from pydantic import Field, FilePath, model_validator
+from pydantic import Field, FilePath, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.kit.settings import ServiceSettings
 from services.notifier.domain import NoticeKind, Placement
+from services.notifier.mailer import SmtpSecurity
 from services.notifier.message import DkimKey, Identity, domain_of
 
 
@@ -23,6 +24,15 @@ class NotifierSettings(ServiceSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 50025
     smtp_timeout: timedelta = timedelta(seconds=10)
+    #: ``starttls`` (port 587) or ``tls`` (port 465) for a real mail server; ``none`` only
+    #: for a relay on the same host.
+    smtp_security: SmtpSecurity = SmtpSecurity.NONE
+    #: The login at the mail server; both or neither, and never over ``none``.
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    #: The CA certificate file the mail server's certificate must chain to (the system's
+    #: trusted CAs when unset).
+    smtp_ca_file: FilePath | None = None
     #: The sender of every mail (``From``, and the envelope sender that bounces go to).
     mail_from: str = "Hosting <noreply@hosting.example>"
     #: Where a customer's reply goes, since From is a no-reply address; none when empty.
@@ -65,6 +75,10 @@ class NotifierSettings(ServiceSettings):
             raise ValueError(f"NOTIFIER_MAIL_FROM is not an address: {self.mail_from!r}")
         if (self.mail_dkim_selector is None) != (self.mail_dkim_key_file is None):
             raise ValueError("DKIM needs both NOTIFIER_MAIL_DKIM_SELECTOR and _KEY_FILE")
+        if (self.smtp_username is None) != (self.smtp_password is None):
+            raise ValueError("an SMTP login needs both NOTIFIER_SMTP_USERNAME and _PASSWORD")
+        if self.smtp_username is not None and self.smtp_security is SmtpSecurity.NONE:
+            raise ValueError("NOTIFIER_SMTP_USERNAME needs NOTIFIER_SMTP_SECURITY starttls or tls")
         if self.environment == "production" and domain_of(self.mail_from).endswith(".example"):
             raise ValueError("NOTIFIER_MAIL_FROM must be the provider's address in production")
         return self
