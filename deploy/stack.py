@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from contracts import TOPICS
+from contracts import ALL_TOPICS
 from deploy import infra
 from services.kit.kafka import ensure_topics
 
@@ -51,9 +51,9 @@ def postgres() -> None:
 def kafka() -> None:
     server = infra.Kafka(LOCAL / "kafka", port=int(os.environ.get("KAFKA_PORT", "59092")))
     process = server.start()
-    asyncio.run(ensure_topics(server.bootstrap, TOPICS))
+    asyncio.run(ensure_topics(server.bootstrap, ALL_TOPICS))
     print(
-        f"Kafka ready on {server.bootstrap}, topics: {', '.join(sorted(TOPICS))} (+ .dlq)",
+        f"Kafka ready on {server.bootstrap}, topics: {', '.join(sorted(ALL_TOPICS))} (+ .dlq)",
         flush=True,
     )
     _run_until_signalled(process, signal.SIGTERM)

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from contracts import TOPICS
+from contracts import ALL_TOPICS
 from services.kit.auth import mint_token
 from services.kit.clock import Clock
 from services.kit.kafka import ensure_topics
@@ -66,7 +66,7 @@ class RunningService:
 
 
 async def prepare_topics(stack: Servers, prefix: str) -> None:
-    await ensure_topics(stack.kafka_bootstrap, [prefix + name for name in TOPICS])
+    await ensure_topics(stack.kafka_bootstrap, [prefix + name for name in ALL_TOPICS])
 
 
 @contextlib.asynccontextmanager

@@ -20,7 +20,7 @@ from fastapi import APIRouter, FastAPI
 from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry
 
-from contracts import TOPICS
+from contracts import ALL_TOPICS
 from services.kit.auth import Authenticator
 from services.kit.kafka import ensure_topics
 from services.kit.logs import configure_logging, get_logger
@@ -95,7 +95,7 @@ def wait_for_topics(bootstrap: str, prefix: str = "", timeout: float = 180.0) ->
     deadline = time.monotonic() + timeout
     while True:
         try:
-            asyncio.run(ensure_topics(bootstrap, [prefix + name for name in TOPICS]))
+            asyncio.run(ensure_topics(bootstrap, [prefix + name for name in ALL_TOPICS]))
             return
         except Exception as error:  # Kafka still starting: any error is worth a retry
             if time.monotonic() > deadline:
