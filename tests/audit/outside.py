@@ -80,7 +80,12 @@ async def served_checkpoints(service: RunningService) -> list[dict[str, Any]]:
 
 
 async def archived_checkpoints(stack: Servers, prefix: str, count: int) -> list[dict[str, Any]]:
-    """The events of ``audit.checkpoints``, as an archive outside the service keeps them."""
+    """The checkpoints of ``audit.checkpoints``, as an archive outside the service keeps them."""
+    return [event["data"] for event in await archived_events(stack, prefix, count)]
+
+
+async def archived_events(stack: Servers, prefix: str, count: int) -> list[dict[str, Any]]:
+    """The events of ``audit.checkpoints``."""
     consumer = AIOKafkaConsumer(
         prefix + "audit.checkpoints",
         bootstrap_servers=stack.kafka_bootstrap,

@@ -48,7 +48,7 @@ async def test_checkpoints_extend_each_other_and_are_published(
 
     # Unkeyed, they may sit on different partitions: an archive orders them by tree size.
     archived = sorted(
-        await outside.archived_checkpoints(stack, prefix, 2), key=lambda e: e["data"]["tree_size"]
+        await outside.archived_events(stack, prefix, 2), key=lambda e: e["data"]["tree_size"]
     )
     assert [(e["type"], e["data"]["tree_size"]) for e in archived] == [
         ("journal.checkpointed", 18),
