@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from faststream.kafka import KafkaBroker
 
 from contracts import Actor, ActorKind
+from deploy import roles
 from services.audit.checkpoints import Leaf, make_checkpoint
 from services.audit.domain import EntryContent, EntryKind, StaffNote, Summary, seal, staff_entry
 from services.audit.signing import Signer, public_pem
@@ -132,7 +133,7 @@ async def test_each_tampering_after_a_checkpoint_is_found_at_its_first_bad_entry
 
     admin = await superuser(stack, audit)
     writer = await login(stack, audit, WRITER)
-    owner = await login(stack, audit, "app")
+    owner = await login(stack, audit, roles.OWNERS["audit"])  # who migrates
     try:
         await sql(
             admin, orders["deleted_tail"],
