@@ -97,6 +97,7 @@ def entry_row(payload: dict[str, Any], seq: int) -> tuple[Any, ...]:
         "corrects": None,
         "prev_hash": DUMMY_HASH,
         "hash": DUMMY_HASH,
+        "signature": None,
     }
     return tuple(values[name] for name in COLUMNS)
 

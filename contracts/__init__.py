@@ -1,8 +1,11 @@
 """The contracts: every message on every topic, one Pydantic model per event type and version.
 
 `TOPICS` maps each topic name to its `Topic`, which parses a raw message into its exact model.
+`ALL_TOPICS` adds the audit service's checkpoints, which no service of the platform consumes
+(they are kept by archives outside it).
 """
 
+from contracts.audit import AUDIT, CheckpointLeaf, JournalCheckpointed, JournalCheckpointedData
 from contracts.billing import (
     BILLING,
     DunningExemptionChanged,
@@ -74,8 +77,13 @@ TOPICS: dict[str, Topic] = {
     for topic in (ORDERS, BILLING, NOTIFIER, PAYMENTS, PROVISIONING, ABUSE, MONITORING)
 }
 
+#: Every topic, the ones only published included.
+ALL_TOPICS: dict[str, Topic] = {**TOPICS, AUDIT.name: AUDIT}
+
 __all__ = [
     "ABUSE",
+    "ALL_TOPICS",
+    "AUDIT",
     "BILLING",
     "MONITORING",
     "NOTIFIER",
@@ -87,6 +95,7 @@ __all__ = [
     "Actor",
     "ActorKind",
     "CancellationMode",
+    "CheckpointLeaf",
     "Customer",
     "DunningExemptionChanged",
     "Envelope",
@@ -100,6 +109,8 @@ __all__ = [
     "InvoicePaid",
     "InvoiceReminderDue",
     "InvoiceVoided",
+    "JournalCheckpointed",
+    "JournalCheckpointedData",
     "Money",
     "NotificationChannel",
     "NotificationDelivered",

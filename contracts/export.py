@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from contracts import TOPICS
+from contracts import ALL_TOPICS
 from contracts.envelope import Envelope
 
 #: Where the committed schemas live.
@@ -21,7 +21,7 @@ SCHEMA_DIR = Path(__file__).parent / "schemas"
 
 def event_models() -> list[type[Envelope[Any]]]:
     """Every event model of every topic."""
-    return [model for topic in TOPICS.values() for model in topic.models.values()]
+    return [model for topic in ALL_TOPICS.values() for model in topic.models.values()]
 
 
 def schema_file_name(model: type[Envelope[Any]]) -> str:

@@ -16,8 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from contracts import TOPICS
-from deploy import infra
+from contracts import ALL_TOPICS
+from deploy import infra, roles
 from services.kit.kafka import ensure_topics
 
 LOCAL = infra.ROOT / ".local"
@@ -40,10 +40,15 @@ def postgres() -> None:
     server = infra.Postgres(LOCAL / "pg", port=int(os.environ.get("PG_PORT", "55432")))
     process = server.start()
     for name in SERVICES:
-        server.ensure_database(name)
-    # The audit service connects as a role that may only insert and read journal entries;
-    # its migrations (as the owner) grant it what it may do.
-    server.ensure_role("audit_writer")
+        # Each service's owner migrates and its own runtime login serves (deploy/roles.py);
+        # run at every start, so a cluster made before the roles existed is brought in line.
+        for role in (roles.OWNERS[name], roles.RUNTIME[name]):
+            server.psql(roles.create_role(role))
+        server.ensure_database(name, owner=roles.OWNERS[name])
+        for statement in roles.cluster_statements(name, name):
+            server.psql(statement)
+        for statement in roles.database_statements(name):
+            server.psql(statement, database=name)
     print(
         f"PostgreSQL ready on 127.0.0.1:{server.port}, databases: {', '.join(SERVICES)}; "
         f"files in {server.data_dir}",
@@ -55,9 +60,9 @@ def postgres() -> None:
 def kafka() -> None:
     server = infra.Kafka(LOCAL / "kafka", port=int(os.environ.get("KAFKA_PORT", "59092")))
     process = server.start()
-    asyncio.run(ensure_topics(server.bootstrap, TOPICS))
+    asyncio.run(ensure_topics(server.bootstrap, ALL_TOPICS))
     print(
-        f"Kafka ready on {server.bootstrap}, topics: {', '.join(sorted(TOPICS))} (+ .dlq)",
+        f"Kafka ready on {server.bootstrap}, topics: {', '.join(sorted(ALL_TOPICS))} (+ .dlq)",
         flush=True,
     )
     _run_until_signalled(process, signal.SIGTERM)

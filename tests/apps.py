@@ -15,14 +15,15 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from contracts import TOPICS
+from contracts import ALL_TOPICS
+from deploy import roles
 from services.kit.auth import mint_token
 from services.kit.clock import Clock
 from services.kit.kafka import ensure_topics
 from services.kit.migrations import upgrade
 from services.kit.runtime import Runtime
 from services.kit.settings import LOCAL_JWT_SECRET
-from tests.stack import Servers
+from tests.stack import APP_ROLE, Servers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,7 +67,7 @@ class RunningService:
 
 
 async def prepare_topics(stack: Servers, prefix: str) -> None:
-    await ensure_topics(stack.kafka_bootstrap, [prefix + name for name in TOPICS])
+    await ensure_topics(stack.kafka_bootstrap, [prefix + name for name in ALL_TOPICS])
 
 
 @contextlib.asynccontextmanager
@@ -83,13 +84,20 @@ async def running_service(
 
     Jobs do not run in the background: the test moves its clock and runs a pass with
     ``service.runtime.jobs.run_once(name)``. ``database`` reuses a database (a restart)."""
+    database_given = database is not None
     settings_class, create_app = _factories(name)
-    url = (
-        stack.database_url(database)
-        if database
-        else await stack.create_database(f"{name}_{prefix.strip('.-_')}")
+    # The audit service runs as deployed: migrated by its owner, serving as its writer login.
+    # The others still run as the owner of their database here (tests/e2e runs them all as
+    # their own runtime logins).
+    as_deployed = name if name == "audit" else None
+    database = database or f"{name}_{prefix.strip('.-_')}"
+    owner_url = (
+        stack.database_url(database, roles.OWNERS[name] if as_deployed else APP_ROLE)
+        if database_given
+        else await stack.create_database(database, service=as_deployed)
     )
-    await asyncio.to_thread(upgrade, ROOT / "services" / name, url)
+    url = stack.runtime_url(database, name) if as_deployed else owner_url
+    await asyncio.to_thread(upgrade, ROOT / "services" / name, owner_url)
     await prepare_topics(stack, prefix)
     settings = settings_class(
         database_url=url,

@@ -19,7 +19,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from deploy import infra
+from deploy import infra, roles
 
 APP_ROLE = "app"
 
@@ -42,22 +42,48 @@ class Servers:
         base, _, _ = self.postgres_admin.rpartition("/")
         return f"{base}/{database}"
 
-    async def create_database(self, name: str) -> str:
-        """A fresh database owned by the app role, with the extensions the services use."""
+    async def create_database(self, name: str, service: str | None = None) -> str:
+        """A fresh database owned by the app role, with the extensions the services use; for
+        a ``service``, set up as deployed (``deploy/roles.py``): owned by the service's
+        owner, its runtime login the only other that may connect. Returns the owner's URL."""
+        owner = roles.OWNERS[service] if service else APP_ROLE
         admin = await asyncpg.connect(self.postgres_admin)
         try:
-            if not await admin.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", APP_ROLE):
-                await admin.execute(f"CREATE ROLE {APP_ROLE} LOGIN PASSWORD '{APP_ROLE}'")
+            for role in {APP_ROLE, owner, *([roles.RUNTIME[service]] if service else [])}:
+                await _once_per_cluster(admin, roles.create_role(role))
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.execute(f'CREATE DATABASE "{name}" OWNER {APP_ROLE}')
+            await admin.execute(f'CREATE DATABASE "{name}" OWNER {owner}')
+            for statement in roles.cluster_statements(service, name) if service else []:
+                await admin.execute(statement)
         finally:
             await admin.close()
         database = await asyncpg.connect(self.admin_url(name))
         try:
-            await database.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            statements = roles.database_statements(service) if service else []
+            for statement in statements or ["CREATE EXTENSION IF NOT EXISTS pg_trgm"]:
+                await database.execute(statement)
         finally:
             await database.close()
-        return self.database_url(name)
+        return self.database_url(name, owner)
+
+    async def ensure_role(self, name: str) -> None:
+        """A login role as ``deploy/roles.py`` makes them, once."""
+        admin = await asyncpg.connect(self.postgres_admin)
+        try:
+            await _once_per_cluster(admin, roles.create_role(name))
+        finally:
+            await admin.close()
+
+    def runtime_url(self, database: str, service: str) -> str:
+        """The URL a service connects with at run time: its own login, owner of nothing."""
+        return self.database_url(database, roles.RUNTIME[service])
+
+
+async def _once_per_cluster(admin: asyncpg.Connection, statement: str) -> None:
+    # Roles are cluster-wide and test runs share the cluster: two creating one at once
+    # collide, and the loser finds it there.
+    with contextlib.suppress(asyncpg.UniqueViolationError, asyncpg.DuplicateObjectError):
+        await admin.execute(statement)
 
 
 def docker_answers() -> bool:

@@ -1,4 +1,5 @@
-"""HTTP routes of the order journal: the page, the "+" action, verification and export."""
+"""HTTP routes of the order journal: the page, the "+" action and redaction, verification
+and export."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import csv
 import io
 import json
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
@@ -14,7 +15,8 @@ from fastapi.responses import JSONResponse
 
 from services.audit import handlers
 from services.audit.domain import EntryKind, StaffNote
-from services.audit.repository import EntryFilter, StoredEntry
+from services.audit.lines import entry_line
+from services.audit.repository import EntryFilter
 from services.audit.schemas import (
     EntryOut,
     HeaderOut,
@@ -24,6 +26,7 @@ from services.audit.schemas import (
     decode_cursor,
     encode_cursor,
 )
+from services.audit.signing import Signer
 from services.kit.auth import CurrentPrincipal, StaffPrincipal
 from services.kit.db import Database
 from services.kit.idempotency import IdempotencyKey, claim, remember
@@ -42,6 +45,12 @@ def _runtime(request: Request) -> Runtime:
 
 def _database(request: Request) -> Database:
     return _runtime(request).database
+
+
+def signer(request: Request) -> Signer:
+    """The service's signing key (from settings, never the database)."""
+    found: Signer = request.app.state.signer
+    return found
 
 
 @router.get("", response_model=JournalPageOut, summary="The journal page of an order")
@@ -92,8 +101,11 @@ async def add_entry(
     staff: StaffPrincipal,
     idempotency_key: IdempotencyKey = None,
 ) -> EntryOut | JSONResponse:
-    """A user entry, chained like every other. Nothing is ever edited: to correct an entry,
-    add one with ``corrects`` set to its sequence number."""
+    """A user entry, chained like every other and signed by the service (a row inserted into
+    the database by any other means fails verification). Nothing is ever edited: to correct an
+    entry, add one with ``corrects`` set to its sequence number. The free text ``details`` is
+    kept beside the journal, which commits to it salted (``details.text_commitment``), so it
+    can be redacted later without breaking verification."""
     note = StaffNote(body.title, body.details, body.visible_to_customer, body.corrects)
     scope = f"audit:entry:{staff.id}:{order_id}"
     async with _database(request).unit_of_work() as work:
@@ -104,7 +116,12 @@ async def add_entry(
             if earlier is not None:
                 return JSONResponse(earlier.body, status_code=earlier.status)
         stored = await handlers.add_staff_entry(
-            work, order_id=order_id, note=note, staff=staff, now=_runtime(request).clock.now()
+            work,
+            order_id=order_id,
+            note=note,
+            staff=staff,
+            now=_runtime(request).clock.now(),
+            signer=signer(request),
         )
         out = EntryOut.of(stored)
         if idempotency_key:
@@ -118,20 +135,45 @@ async def add_entry(
     return out
 
 
+@router.post(
+    "/entries/{seq}/redact", response_model=EntryOut, status_code=201,
+    summary="Redact a staff entry's free text",
+)  # fmt: skip
+async def redact(request: Request, order_id: UUID, seq: int, staff: StaffPrincipal) -> EntryOut:
+    """Delete the free text of a staff entry for good (a data-protection request) and journal
+    the redaction in an entry of its own, which is returned. The redacted entry keeps its
+    commitment to the text: its chain stays whole, and it verifies as "redacted". 409 when it
+    was redacted before; 422 for an entry that has no free text."""
+    async with _database(request).unit_of_work() as work:
+        stored = await handlers.redact_text(
+            work,
+            order_id=order_id,
+            seq=seq,
+            staff=staff,
+            now=_runtime(request).clock.now(),
+            signer=signer(request),
+        )
+    return EntryOut.of(stored)
+
+
 @router.get("/verify", response_model=VerificationOut, summary="Verify an order's journal")
 async def verify(request: Request, order_id: UUID, viewer: CurrentPrincipal) -> VerificationOut:
-    """Recompute the order's hash chain: ``whole`` with the head hash, or ``broken`` with the
-    first sequence number where an entry was edited, deleted, swapped or inserted."""
+    """Recompute the order's hash chain and the signatures of its staff entries: ``whole``
+    with the head hash, or ``broken`` with the first sequence number where an entry was
+    edited, deleted, swapped or inserted. This trusts the database's record of the chain's
+    head; the signed checkpoints do not (see ``/journal/checkpoints``)."""
     async with _database(request).unit_of_work() as work:
         await handlers.readable_journal(work, order_id=order_id, viewer=viewer)
-        result = await handlers.verify_order(work, order_id=order_id)
+        result = await handlers.verify_order(
+            work, order_id=order_id, public_key=signer(request).public_key
+        )
     return VerificationOut.of(result)
 
 
 EXPORT_COLUMNS = [
     "order_id", "seq", "kind", "event_type", "event_id", "occurred_at", "recorded_at",
     "actor_kind", "actor_id", "summary", "details", "visible_to_customer", "corrects",
-    "prev_hash", "hash", "actor_name",
+    "prev_hash", "hash", "signature", "text", "text_salt", "redacted", "actor_name",
 ]  # fmt: skip
 
 
@@ -149,34 +191,27 @@ async def export(
 ) -> Response:
     """Every entry the caller may read, oldest first, one per line (JSON lines) or row (CSV).
 
-    To verify outside the system: for each line drop ``prev_hash``, ``hash`` and
-    ``actor_name``; the rest is the hashed content. ``hash`` must equal
+    To verify outside the system: for each line drop ``prev_hash``, ``hash``, ``signature``,
+    ``text``, ``text_salt``, ``redacted`` and ``actor_name`` (kept outside the hash); the rest
+    is the hashed content. ``hash`` must equal
     ``sha256(canonical_json(content) + prev_hash)`` (canonical: keys sorted, no spaces, UTF-8;
     in CSV ``summary`` and ``details`` are such JSON texts), and each ``prev_hash`` the hash of
     the line before (64 zeros for the first). A customer's export leaves out staff entries
-    not visible to them, so its chain shows gaps there."""
+    not visible to them, so its chain shows gaps there. A staff entry's ``text`` must give
+    ``sha256(text_salt || text) == details.text_commitment`` unless redacted. To check the
+    journal against the signed checkpoints, see ``docs/journal-proofs.md``."""
     async with _database(request).unit_of_work() as work:
         entries = await handlers.read_all(
             work, order_id=order_id, viewer=viewer, wanted=EntryFilter(newest_first=False)
         )
-    lines = [_export_line(stored) for stored in entries]
+    lines = [entry_line(stored) for stored in entries]
     if format == "csv":
         return Response(_csv(lines), media_type="text/csv")
     text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
     return Response(text, media_type="application/x-ndjson")
 
 
-def _export_line(stored: StoredEntry) -> dict[str, object]:
-    entry = stored.entry
-    return {
-        **entry.content.as_dict(),
-        "prev_hash": entry.prev_hash,
-        "hash": entry.hash,
-        "actor_name": stored.actor_name,
-    }
-
-
-def _csv(lines: list[dict[str, object]]) -> str:
+def _csv(lines: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
     writer.writeheader()

@@ -15,15 +15,25 @@ Personal data and erasure
     removed from the details (`scrub`), and an actor is hashed as kind and id only (a
     pseudonymous subject). Display names live in mutable tables beside the journal (the order
     header and the actor names), so erasing a person is an UPDATE of those rows, and every
-    chain still verifies because none of the erased text was ever part of a hash. Free text
-    staff write in a user entry is hashed; staff are told not to put personal data there.
+    chain still verifies because none of the erased text was ever part of a hash.
+
+    The free text staff write in a user entry is not hashed either: the entry commits to
+    ``sha256(salt || text)`` (``text_commitment``) and the text and its random salt live
+    beside the journal. Redacting the text deletes both; the entry then verifies as
+    "redacted" (its chain is whole, its text can no longer be checked), and without the salt
+    nobody can confirm a guess of what the text said. The title is hashed in clear.
+
+Signatures
+    A staff entry is signed by the service (Ed25519 over its chain hash) when staff add it
+    through the API; a row a database login inserts has no valid signature and fails
+    verification, however correctly its hashes are computed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -104,12 +114,34 @@ class EntryContent:
 
 
 @dataclass(frozen=True)
+class StaffText:
+    """The free text of a staff entry, kept beside the journal (the entry commits to it);
+    ``text`` and ``salt`` are None once redacted."""
+
+    text: str | None
+    salt: str | None
+    redacted_at: datetime | None = None
+
+    @property
+    def redacted(self) -> bool:
+        return self.text is None
+
+
+def text_commitment(text: str, salt: str) -> str:
+    """``sha256(salt || text)`` as hex; the salt (hex) keeps a short text from being guessed."""
+    return hashlib.sha256(bytes.fromhex(salt) + text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
 class SealedEntry:
-    """An entry with its place in the chain."""
+    """An entry with its place in the chain; a staff entry with the service's signature and
+    its free text (both kept outside the hashed content)."""
 
     content: EntryContent
     prev_hash: str
     hash: str
+    signature: str | None = None
+    text: StaffText | None = None
 
     @property
     def seq(self) -> int:
@@ -146,20 +178,33 @@ class Verification:
     head_hash: str | None
     broken_at: int | None = None
     reason: str | None = None
+    #: Staff entries whose text was redacted: whole, but their text can no longer be checked.
+    redacted: tuple[int, ...] = ()
+
+
+#: Whether a staff entry carries the service's valid signature.
+SignatureCheck = Callable[[SealedEntry], bool]
 
 
 def verify_chain(
-    order_id: UUID, entries: Iterable[SealedEntry], head_seq: int, head_hash: str
+    order_id: UUID,
+    entries: Iterable[SealedEntry],
+    head_seq: int,
+    head_hash: str,
+    signed: SignatureCheck,
 ) -> Verification:
     """Recompute an order's chain (entries in sequence order) against its recorded head.
 
     Reports the first sequence number where it breaks: a gap (deleted), an entry that does not
-    follow its predecessor (swapped, inserted) or whose content no longer matches its hash."""
-    expected, prev, count = 1, GENESIS, 0
+    follow its predecessor (swapped, inserted) or whose content no longer matches its hash, a
+    staff entry the service did not sign, a staff text that does not match its commitment."""
+    expected, prev, count, redacted = 1, GENESIS, 0, []
     for entry in entries:
-        problem = _entry_problem(entry, expected, prev)
+        problem = _entry_problem(entry, expected, prev) or entry_problem(entry, signed)
         if problem is not None:
             return Verification(order_id, False, count, None, expected, problem)
+        if text_redacted(entry):
+            redacted.append(entry.seq)
         prev, expected, count = entry.hash, expected + 1, count + 1
     if count < head_seq:
         return Verification(order_id, False, count, None, count + 1, "entry missing")
@@ -167,7 +212,7 @@ def verify_chain(
         return Verification(order_id, False, count, None, head_seq + 1, "beyond the head")
     if prev != head_hash:
         return Verification(order_id, False, count, None, count, "head hash differs")
-    return Verification(order_id, True, count, prev if count else None)
+    return Verification(order_id, True, count, prev if count else None, redacted=tuple(redacted))
 
 
 def _entry_problem(entry: SealedEntry, expected_seq: int, prev_hash: str) -> str | None:
@@ -175,9 +220,29 @@ def _entry_problem(entry: SealedEntry, expected_seq: int, prev_hash: str) -> str
         return "entry missing" if entry.seq > expected_seq else "entry out of sequence"
     if entry.prev_hash != prev_hash:
         return "does not follow the previous entry"
+    return None
+
+
+def entry_problem(entry: SealedEntry, signed: SignatureCheck) -> str | None:
+    """What is wrong with one entry on its own: content and hash, signature, text."""
     if chain_hash(entry.content, entry.prev_hash) != entry.hash:
         return "content does not match its hash"
+    if entry.content.kind is EntryKind.STAFF and not signed(entry):
+        return "staff entry not signed by the service"
+    commitment = entry.content.details.get("text_commitment")
+    text = entry.text
+    # A redacted text (and its salt) is gone: nothing to check, the entry reads "redacted".
+    if commitment is None or text is None or text.text is None or text.salt is None:
+        return None
+    if text_commitment(text.text, text.salt) != commitment:
+        return "text does not match its commitment"
     return None
+
+
+def text_redacted(entry: SealedEntry) -> bool:
+    """A staff entry that commits to a text nobody holds any more."""
+    has_commitment = "text_commitment" in entry.content.details
+    return has_commitment and (entry.text is None or entry.text.text is None)
 
 
 # --- which orders an event concerns --------------------------------------------------------
@@ -298,9 +363,10 @@ class StaffNote:
 
 
 def staff_entry(
-    order_id: UUID, seq: int, note: StaffNote, actor: Actor, now: datetime
+    order_id: UUID, seq: int, note: StaffNote, actor: Actor, now: datetime, salt: str
 ) -> EntryContent:
-    """A user entry; a correction refers to an earlier sequence number and changes nothing."""
+    """A user entry; a correction refers to an earlier sequence number and changes nothing.
+    The entry commits to its text salted with ``salt`` (see "Personal data")."""
     if note.corrects is not None and not 1 <= note.corrects < seq:
         raise CorrectedEntryNotFound(f"Entry {note.corrects} is not in this order's journal")
     return EntryContent(
@@ -314,7 +380,46 @@ def staff_entry(
         actor_kind=str(actor.kind),
         actor_id=actor.id,
         summary=Summary(note.title, note.title, note.title),
-        details={"title": note.title, "text": note.details},
+        details={"title": note.title, "text_commitment": text_commitment(note.details, salt)},
         visible_to_customer=note.visible_to_customer,
         corrects=note.corrects,
+    )
+
+
+class NotRedactable(Exception):
+    """Only the free text of a staff note or correction can be redacted."""
+
+
+class AlreadyRedacted(Exception):
+    """The entry's text was redacted before."""
+
+
+def redaction_entry(
+    order_id: UUID, seq: int, redacted: SealedEntry, actor: Actor, now: datetime
+) -> EntryContent:
+    """The entry that journals a redaction: which entry's text was removed, by whom, when."""
+    if redacted.content.kind is not EntryKind.STAFF or "text_commitment" not in (
+        redacted.content.details
+    ):
+        raise NotRedactable(f"Entry {redacted.seq} has no free text to redact")
+    if text_redacted(redacted):
+        raise AlreadyRedacted(f"The text of entry {redacted.seq} is redacted already")
+    title = f"Text of entry {redacted.seq} redacted"
+    return EntryContent(
+        order_id=order_id,
+        seq=seq,
+        kind=EntryKind.STAFF,
+        event_type="staff.redaction",
+        event_id=None,
+        occurred_at=now,
+        recorded_at=now,
+        actor_kind=str(actor.kind),
+        actor_id=actor.id,
+        summary=Summary(
+            title,
+            f"Text von Eintrag {redacted.seq} geschwärzt",
+            f"Tekst wpisu {redacted.seq} usunięty",
+        ),
+        details={"redacts": redacted.seq},
+        visible_to_customer=False,
     )

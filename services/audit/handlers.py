@@ -4,12 +4,15 @@ Each takes a unit of work and never commits; the consumer or the request commits
 
 from __future__ import annotations
 
+import secrets
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from contracts import TOPICS, Actor, ActorKind, Envelope
 from services.audit import header as headers
@@ -18,11 +21,13 @@ from services.audit.domain import (
     JournalNotFound,
     SealedEntry,
     StaffNote,
+    StaffText,
     Summary,
     Verification,
     direct_orders,
     lookup_key,
     merge_orders,
+    redaction_entry,
     refs_to_remember,
     seal,
     staff_entry,
@@ -36,6 +41,7 @@ from services.audit.repository import (
     OrderJournal,
     StoredEntry,
 )
+from services.audit.signing import Signer, staff_statement, valid
 from services.audit.summaries import summarize
 from services.kit.auth import Principal
 from services.kit.db import UnitOfWork
@@ -72,6 +78,8 @@ class Draft:
     content: Callable[[int], EntryContent]
     header: Callable[[Header], Header | None]
     actor: Actor
+    #: Signs the entry's hash (staff entries); None for system entries.
+    sign: Callable[[str], str] | None = None
 
 
 async def journal_event(
@@ -147,6 +155,8 @@ async def _append_after(
     repo: JournalRepository, heads: Heads, before: OrderJournal, draft: Draft
 ) -> SealedEntry | None:
     entry = seal(draft.content(before.last_seq + 1), before.last_hash)
+    if draft.sign is not None:
+        entry = replace(entry, signature=draft.sign(entry.hash))
     header = draft.header(before.header)
     if not await repo.append_after(before, entry, header, draft.actor.name):
         heads.forget(before.order_id)
@@ -164,20 +174,56 @@ def topic_name(event: Envelope[Any]) -> str:
 
 
 async def add_staff_entry(
-    work: UnitOfWork, *, order_id: UUID, note: StaffNote, staff: Principal, now: datetime
+    work: UnitOfWork,
+    *,
+    order_id: UUID,
+    note: StaffNote,
+    staff: Principal,
+    now: datetime,
+    signer: Signer,
 ) -> StoredEntry:
-    """A user entry from the "+" action, chained like any other; nothing is ever edited."""
+    """A user entry from the "+" action, chained like any other and signed by the service;
+    nothing is ever edited. Its text is kept beside the journal, the entry commits to it."""
     repo = JournalRepository(work.session)
     if await repo.journal(order_id) is None:
         raise JournalNotFound(f"No journal for order {order_id}")
     actor = Actor(kind=ActorKind.STAFF, id=staff.id, name=staff.name)
+    salt = secrets.token_hex(16)
+    text = StaffText(note.details, salt)
     draft = Draft(
-        content=lambda seq: staff_entry(order_id, seq, note, actor, now),
+        content=lambda seq: staff_entry(order_id, seq, note, actor, now, salt),
         header=lambda _: None,
         actor=actor,
+        sign=signer.sign_staff_entry,
     )
     # A request has no heads remembered: it appends under the head's lock.
     entry = await _append(repo, Heads(), order_id, draft)
+    await repo.keep_text(order_id, entry.seq, text)
+    return StoredEntry(replace(entry, text=text), staff.name)
+
+
+async def redact_text(
+    work: UnitOfWork, *, order_id: UUID, seq: int, staff: Principal, now: datetime, signer: Signer
+) -> StoredEntry:
+    """Delete a staff entry's free text (a data-protection request) and journal that it was
+    done, in a signed entry of its own. The redacted entry still verifies, as "redacted"."""
+    repo = JournalRepository(work.session)
+    if await repo.journal(order_id) is None:
+        raise JournalNotFound(f"No journal for order {order_id}")
+    # Under the head's lock, so a second redaction of the same text finds it redacted.
+    await repo.lock_journal(order_id)
+    redacted = await repo.entry(order_id, seq)
+    if redacted is None:
+        raise JournalNotFound(f"No entry {seq} in the journal of order {order_id}")
+    actor = Actor(kind=ActorKind.STAFF, id=staff.id, name=staff.name)
+    draft = Draft(
+        content=lambda at: redaction_entry(order_id, at, redacted.entry, actor, now),
+        header=lambda _: None,
+        actor=actor,
+        sign=signer.sign_staff_entry,
+    )
+    entry = await _append(repo, Heads(), order_id, draft)
+    await repo.redact_text(order_id, seq, now)
     return StoredEntry(entry, staff.name)
 
 
@@ -220,14 +266,23 @@ def _for_viewer(wanted: EntryFilter, viewer: Principal) -> EntryFilter:
     return replace(wanted, customer_view=not viewer.is_staff)
 
 
-async def verify_order(work: UnitOfWork, *, order_id: UUID) -> Verification:
-    """Recompute one order's chain against its head."""
+async def verify_order(
+    work: UnitOfWork, *, order_id: UUID, public_key: Ed25519PublicKey
+) -> Verification:
+    """Recompute one order's chain against its head, staff entries against their signature."""
     repo = JournalRepository(work.session)
     journal = await repo.journal(order_id, hold=True)
     if journal is None:
         raise JournalNotFound(f"No journal for order {order_id}")
     chain = [stored.entry for stored in await repo.chain(order_id)]
-    return verify_chain(order_id, chain, journal.last_seq, journal.last_hash)
+    return verify_chain(
+        order_id, chain, journal.last_seq, journal.last_hash, signature_check(public_key)
+    )
+
+
+def signature_check(public_key: Ed25519PublicKey) -> Callable[[SealedEntry], bool]:
+    """Whether an entry carries the signature of ``public_key`` over its hash."""
+    return lambda entry: valid(public_key, entry.signature, staff_statement(entry.hash))
 
 
 async def order_ids(work: UnitOfWork) -> list[UUID]:

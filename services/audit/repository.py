@@ -32,6 +32,7 @@ from services.audit.domain import (
     Ref,
     RefKind,
     SealedEntry,
+    StaffText,
     Summary,
 )
 from services.audit.header import Header
@@ -41,6 +42,7 @@ from services.audit.tables import (
     journal_orders,
     order_refs,
     parked_events,
+    staff_texts,
 )
 
 
@@ -120,6 +122,20 @@ class JournalRepository:
             }
         return (await self.session.execute(statement, params)).first() is not None
 
+    async def keep_text(self, order_id: UUID, seq: int, text: StaffText) -> None:
+        """Keep a staff entry's free text beside the journal."""
+        await self.session.execute(
+            insert(staff_texts).values(order_id=order_id, seq=seq, text=text.text, salt=text.salt)
+        )
+
+    async def redact_text(self, order_id: UUID, seq: int, now: datetime) -> None:
+        """Delete a staff entry's text and its salt for good (the entry keeps its commitment)."""
+        await self.session.execute(
+            staff_texts.update()
+            .where(staff_texts.c.order_id == order_id, staff_texts.c.seq == seq)
+            .values(text=None, salt=None, redacted_at=now)
+        )
+
     async def remember_refs(self, refs: Sequence[Ref]) -> list[tuple[str, dict[str, Any]]]:
         """Tie identifiers to their orders and take out the events parked under them, in one
         statement: (topic, payload), oldest first."""
@@ -176,6 +192,19 @@ class JournalRepository:
         """Every entry of an order, oldest first."""
         return await self.entries(order_id, EntryFilter(newest_first=False), limit=None)
 
+    async def every_entry(self) -> list[StoredEntry]:
+        """Every entry of every order, by order and sequence number."""
+        e = journal_entries.c
+        rows = (await self.session.execute(_with_actor_names().order_by(e.order_id, e.seq))).all()
+        return [StoredEntry(_sealed(row), row.actor_name) for row in rows]
+
+    async def entry(self, order_id: UUID, seq: int) -> StoredEntry | None:
+        statement = _with_actor_names().where(
+            journal_entries.c.order_id == order_id, journal_entries.c.seq == seq
+        )
+        row = (await self.session.execute(statement)).one_or_none()
+        return None if row is None else StoredEntry(_sealed(row), row.actor_name)
+
     async def entries(
         self, order_id: UUID, wanted: EntryFilter, limit: int | None
     ) -> list[StoredEntry]:
@@ -189,11 +218,20 @@ class JournalRepository:
 
 
 def _with_actor_names() -> Select[Any]:
-    return select(journal_entries, actors.c.name.label("actor_name")).outerjoin(
-        actors,
-        and_(
-            actors.c.kind == journal_entries.c.actor_kind, actors.c.id == journal_entries.c.actor_id
-        ),
+    """Entries with their actor's display name and, for staff entries, their text."""
+    e = journal_entries.c
+    return (
+        select(
+            journal_entries,
+            actors.c.name.label("actor_name"),
+            staff_texts.c.text.label("staff_text"),
+            staff_texts.c.salt.label("staff_salt"),
+            staff_texts.c.redacted_at.label("staff_redacted_at"),
+        )
+        .outerjoin(actors, and_(actors.c.kind == e.actor_kind, actors.c.id == e.actor_id))
+        .outerjoin(
+            staff_texts, and_(staff_texts.c.order_id == e.order_id, staff_texts.c.seq == e.seq)
+        )
     )
 
 
@@ -238,6 +276,7 @@ def _entry_row(entry: SealedEntry) -> dict[str, Any]:
         "corrects": c.corrects,
         "prev_hash": entry.prev_hash,
         "hash": entry.hash,
+        "signature": entry.signature,
     }
 
 
@@ -257,7 +296,10 @@ def _sealed(row: Row[Any]) -> SealedEntry:
         visible_to_customer=row.visible_to_customer,
         corrects=row.corrects,
     )
-    return SealedEntry(content, row.prev_hash, row.hash)
+    text = None
+    if row.staff_text is not None or row.staff_redacted_at is not None:
+        text = StaffText(row.staff_text, row.staff_salt, row.staff_redacted_at)
+    return SealedEntry(content, row.prev_hash, row.hash, row.signature, text)
 
 
 _PG = postgresql.dialect()  # type: ignore[no-untyped-call]

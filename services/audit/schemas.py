@@ -10,7 +10,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.audit.domain import EntryKind, Verification
+from services.audit.checkpoints import Checkpoint
+from services.audit.domain import EntryKind, Verification, text_redacted
 from services.audit.header import Header
 from services.audit.repository import OrderJournal, StoredEntry
 from services.kit.problems import ProblemError
@@ -51,12 +52,22 @@ class EntryOut(BaseModel):
     details: dict[str, Any]
     visible_to_customer: bool
     corrects: int | None = Field(description="The sequence number this entry corrects.")
+    text: str | None = Field(
+        default=None,
+        description="A staff entry's free text (kept outside the hash, which commits to "
+        "`details.text_commitment`); null once redacted.",
+    )
+    redacted: bool = Field(default=False, description="The free text was redacted.")
     prev_hash: str
     hash: str
+    signature: str | None = Field(
+        default=None, description="Staff entries: the service's Ed25519 signature of `hash`."
+    )
 
     @classmethod
     def of(cls, stored: StoredEntry) -> EntryOut:
         c = stored.entry.content
+        text = stored.entry.text
         return cls(
             seq=c.seq,
             kind=c.kind,
@@ -69,8 +80,11 @@ class EntryOut(BaseModel):
             details=c.details,
             visible_to_customer=c.visible_to_customer,
             corrects=c.corrects,
+            text=None if text is None else text.text,
+            redacted=text_redacted(stored.entry),
             prev_hash=stored.entry.prev_hash,
             hash=stored.entry.hash,
+            signature=stored.entry.signature,
         )
 
 
@@ -148,6 +162,11 @@ class VerificationOut(BaseModel):
     head_hash: str | None = Field(description="Hash of the last entry, when whole.")
     broken_at: int | None = Field(description="First sequence number where the chain breaks.")
     reason: str | None
+    redacted: list[int] = Field(
+        default=[],
+        description="Staff entries whose text was redacted: part of a whole chain, but their "
+        "text can no longer be checked against its commitment.",
+    )
 
     @classmethod
     def of(cls, result: Verification) -> VerificationOut:
@@ -158,7 +177,50 @@ class VerificationOut(BaseModel):
             head_hash=result.head_hash,
             broken_at=result.broken_at,
             reason=result.reason,
+            redacted=list(result.redacted),
         )
+
+
+class PublicKeyOut(BaseModel):
+    """The key that signs checkpoints and staff entries."""
+
+    algorithm: Literal["Ed25519"] = "Ed25519"
+    key_id: str = Field(description="First 16 hex digits of SHA-256 of the raw public key.")
+    public_key_hex: str = Field(description="The raw 32-byte public key, hex.")
+    public_key_pem: str
+
+
+class CheckpointOut(BaseModel):
+    """A signed tree head over the first `tree_size` journal entries, with the proof that it
+    extends the checkpoint before it (RFC 9162 Merkle tree; see docs/journal-proofs.md)."""
+
+    tree_size: int
+    root_hash: str
+    issued_at: str = Field(
+        description="UTC, microseconds, exactly as signed.",
+        examples=["2026-12-01T23:00:00.000000Z"],
+    )
+    key_id: str
+    signature: str = Field(
+        description="Ed25519, hex, over the canonical JSON of `issued_at`, `key_id`, `log`, "
+        "`purpose` (`checkpoint`), `root_hash` and `tree_size`."
+    )
+    previous_size: int
+    consistency_proof: list[str]
+
+    @classmethod
+    def of(cls, checkpoint: Checkpoint) -> CheckpointOut:
+        return cls(**checkpoint.as_dict())
+
+
+class EntryProofOut(BaseModel):
+    """An entry with its proof of inclusion in a signed checkpoint; checkable offline with the
+    public key alone (docs/journal-proofs.md)."""
+
+    entry: dict[str, Any] = Field(description="The entry as an export line.")
+    leaf_index: int
+    checkpoint: CheckpointOut
+    inclusion_path: list[str] = Field(description="RFC 9162 audit path, leaf to root, hex.")
 
 
 def encode_cursor(seq: int, newest_first: bool) -> str:

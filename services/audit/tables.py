@@ -7,6 +7,11 @@ customer's name), ``actors`` (display names of who acted) and ``order_refs`` (in
 IPs and incidents, to journal events that name those instead of an order) and
 ``parked_events`` (events naming such an identifier before the event that ties it to an order
 was journaled: events of different topics arrive in any order).
+
+``journal_leaves`` and ``checkpoints`` are the Merkle tree's side (append-only too): every
+entry's place in the tree, in the order the checkpoint job took them in, and the signed tree
+heads. ``staff_texts`` holds the free text of staff entries (the entries commit to it), the
+one thing a redaction deletes.
 """
 
 from sqlalchemy import (
@@ -20,6 +25,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
     UniqueConstraint,
     Uuid,
 )
@@ -47,6 +53,8 @@ journal_entries = Table(
     Column("corrects", Integer, nullable=True),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    #: The service's Ed25519 signature over ``hash`` (staff entries), outside the hash.
+    Column("signature", String(128), nullable=True),
     PrimaryKeyConstraint("order_id", "seq", name="pk_journal_entries"),
     # A second guard beside the inbox: one entry per event and order, whatever happens.
     UniqueConstraint("order_id", "event_id", name="uq_journal_entries_order_id_event_id"),
@@ -91,4 +99,37 @@ parked_events = Table(
     Column("payload", JSONB, nullable=False),
     Column("parked_at", DateTime(timezone=True), nullable=False),
     Index("ix_parked_events_kind_value", "kind", "value"),
+)
+
+journal_leaves = Table(
+    "journal_leaves",
+    metadata,
+    Column("leaf_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("order_id", Uuid, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+    UniqueConstraint("order_id", "seq", name="uq_journal_leaves_order_id_seq"),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("tree_size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root_hash", String(64), nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("key_id", String(16), nullable=False),
+    Column("signature", String(128), nullable=False),
+    Column("previous_size", BigInteger, nullable=False),
+    Column("consistency_proof", JSONB, nullable=False),
+)
+
+staff_texts = Table(
+    "staff_texts",
+    metadata,
+    Column("order_id", Uuid, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("text", Text, nullable=True),
+    Column("salt", String(32), nullable=True),
+    Column("redacted_at", DateTime(timezone=True), nullable=True),
+    PrimaryKeyConstraint("order_id", "seq", name="pk_staff_texts"),
 )

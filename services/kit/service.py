@@ -22,7 +22,7 @@ from fastapi import APIRouter, FastAPI
 from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry
 
-from contracts import TOPICS
+from contracts import ALL_TOPICS
 from services.kit.auth import Authenticator
 from services.kit.db import connect
 from services.kit.kafka import ensure_topics
@@ -97,7 +97,7 @@ def wait_for_database(url: str, timeout: float = 120.0) -> None:
 
 def wait_for_topics(settings: ServiceSettings, timeout: float = 180.0) -> None:
     """Block until Kafka answers, creating any missing topic (idempotent across services)."""
-    names = [settings.kafka_topic_prefix + name for name in TOPICS]
+    names = [settings.kafka_topic_prefix + name for name in ALL_TOPICS]
     deadline = time.monotonic() + timeout
     while True:
         try:

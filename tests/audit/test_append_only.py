@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 from faststream.kafka import KafkaBroker
 
+from deploy import roles
 from services.kit.runtime import asyncpg_dsn
 from tests.apps import RunningService
 from tests.audit import events as ev
@@ -42,7 +43,7 @@ async def test_update_delete_truncate_are_refused(
     audit: RunningService, kafka: KafkaBroker, prefix: str, stack: Servers, role: str
 ) -> None:
     [order_id] = await journaled(audit, kafka, prefix, 1)
-    user = "app" if role == "owner" else WRITER
+    user = roles.OWNERS["audit"] if role == "owner" else WRITER
     url = asyncpg_dsn(stack.database_url(database_name(audit), user=user))
     connection = await asyncpg.connect(url)
     try:

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 from uuid import uuid4
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,15 +16,22 @@ from services.audit.domain import (
     EntryContent,
     EntryKind,
     SealedEntry,
+    StaffNote,
+    StaffText,
     Summary,
     scrub,
     seal,
+    staff_entry,
     verify_chain,
 )
+from services.audit.handlers import signature_check
+from services.audit.signing import Signer
 from services.audit.summaries import SUMMARIES
 from tests.audit import events as ev
 
 ORDER = uuid4()
+SIGNER = Signer(Ed25519PrivateKey.generate())
+SIGNED = signature_check(SIGNER.public_key)
 
 
 def chain(n: int) -> list[SealedEntry]:
@@ -40,7 +48,7 @@ def chain(n: int) -> list[SealedEntry]:
 
 
 def check(entries: list[SealedEntry], n: int, head: str) -> int | None:
-    return verify_chain(ORDER, entries, n, head).broken_at
+    return verify_chain(ORDER, entries, n, head, SIGNED).broken_at
 
 
 @given(st.data())
@@ -49,7 +57,7 @@ def test_any_single_tampering_is_found_at_its_sequence_number(data: st.DataObjec
     entries = chain(n)
     head = entries[-1].hash
     k = data.draw(st.integers(1, n))
-    assert verify_chain(ORDER, entries, n, head).whole
+    assert verify_chain(ORDER, entries, n, head, SIGNED).whole
     edited = replace(entries[k - 1].content, details={"n": -1})
     assert (
         check([*entries[: k - 1], replace(entries[k - 1], content=edited), *entries[k:]], n, head)
@@ -65,9 +73,41 @@ def test_any_single_tampering_is_found_at_its_sequence_number(data: st.DataObjec
 
 
 def test_an_empty_or_extended_chain() -> None:
-    assert verify_chain(ORDER, [], 0, GENESIS).whole
+    assert verify_chain(ORDER, [], 0, GENESIS, SIGNED).whole
     entries = chain(3)
     assert check(entries, 2, entries[1].hash) == 3, "beyond the recorded head"
+
+
+def staff(prev: SealedEntry, text: str, salt: str, signer: Signer = SIGNER) -> SealedEntry:
+    note = StaffNote("Called the customer", text)
+    content = staff_entry(ORDER, prev.seq + 1, note, ev.STAFF, ev.T0, salt)
+    entry = seal(content, prev.hash)
+    return replace(entry, signature=signer.sign_staff_entry(entry.hash), text=StaffText(text, salt))
+
+
+def test_staff_entries_verify_by_signature_and_text_redacted_or_not() -> None:
+    entries = chain(2)
+    note = staff(entries[-1], "Promised a refund to Jan Kowalski", "00" * 16)
+    entries.append(note)
+    assert "Jan" not in str(note.content.as_dict()), "the chain commits to the text, not it"
+    assert verify_chain(ORDER, entries, 3, note.hash, SIGNED).redacted == ()
+
+    redacted = replace(note, text=StaffText(None, None, ev.T0))
+    result = verify_chain(ORDER, [*entries[:2], redacted], 3, note.hash, SIGNED)
+    assert (result.whole, result.redacted) == (True, (3,))
+
+    edited = replace(note, text=StaffText("Promised nothing", "00" * 16))
+    unsigned = replace(note, signature=None)
+    forged = staff(
+        entries[1], note.text.text or "", "00" * 16, Signer(Ed25519PrivateKey.generate())
+    )
+    for bad, reason in [
+        (edited, "text does not match its commitment"),
+        (unsigned, "staff entry not signed by the service"),
+        (forged, "staff entry not signed by the service"),
+    ]:
+        result = verify_chain(ORDER, [*entries[:2], bad], 3, bad.hash, SIGNED)
+        assert (result.broken_at, result.reason) == (3, reason)
 
 
 def test_scrub_removes_personal_data_and_keeps_the_rest() -> None:

@@ -86,7 +86,8 @@ def _applied(counter: Any) -> float:
 async def test_replica_killed_mid_stream_journals_each_event_once(
     stack: Servers, kafka: KafkaBroker, prefix: str, writer_role: str
 ) -> None:
-    url = await stack.create_database(f"audit_kill_{prefix.strip('.')}")
+    database = f"audit_kill_{prefix.strip('.')}"
+    url = await stack.create_database(database, service="audit")  # the owner's
     orders = [uuid4() for _ in range(40)]
     async with running_service("audit", stack, prefix=prefix, database=url.rsplit("/", 1)[1]):
         pass  # migrations and topics, as a deployment would have them
@@ -94,7 +95,8 @@ async def test_replica_killed_mid_stream_journals_each_event_once(
         await publish(kafka, prefix, *busy_history(order_id))
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "services.audit",
-        env={**os.environ, "AUDIT_DATABASE_URL": url, "AUDIT_HTTP_PORT": str(_free_port()),
+        env={**os.environ, "AUDIT_DATABASE_URL": stack.runtime_url(database, "audit"),
+             "AUDIT_MIGRATION_DATABASE_URL": url, "AUDIT_HTTP_PORT": str(_free_port()),
              "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap, "KAFKA_TOPIC_PREFIX": prefix,
              "LOG_JSON": "false"},
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,

@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from contracts import billing, inbound, notifier, orders, renewals
+from contracts import audit, billing, inbound, notifier, orders, renewals
 from contracts.envelope import SYSTEM_ACTOR, Actor, ActorKind, Customer, Envelope, Money
 
 ORDER = UUID("00000000-0000-4000-8000-000000000001")
@@ -254,9 +254,34 @@ def _inbound_samples() -> list[Envelope[Any]]:
     ]
 
 
+def _audit_samples() -> list[Envelope[Any]]:
+    leaf = audit.CheckpointLeaf(order_id=ORDER, seq=1, entry_hash="ab" * 32)
+    return [
+        audit.JournalCheckpointed(
+            **envelope(order_id=None),
+            data=audit.JournalCheckpointedData(
+                tree_size=1,
+                root_hash="cd" * 32,
+                issued_at="2025-03-01T12:30:00.000000Z",
+                key_id="0123456789abcdef",
+                signature="ef" * 64,
+                previous_size=0,
+                consistency_proof=[],
+                leaves=[leaf],
+            ),
+        )
+    ]
+
+
 def all_samples() -> list[Envelope[Any]]:
     """One sample event of every model, in topic order."""
-    return [*_order_samples(), *_billing_samples(), *_notifier_samples(), *_inbound_samples()]
+    return [
+        *_order_samples(),
+        *_billing_samples(),
+        *_notifier_samples(),
+        *_inbound_samples(),
+        *_audit_samples(),
+    ]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

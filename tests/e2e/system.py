@@ -22,12 +22,12 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 from aiosmtpd.controller import Controller
 from faststream.kafka import KafkaBroker
 
 from contracts import TOPICS, Envelope
+from deploy import roles
 from deploy.smtp import MailFolder
 from services.kit.kafka import make_broker
 from tests.apps import ROOT, prepare_topics
@@ -91,8 +91,12 @@ class System:
             "PYTHONUNBUFFERED": "1",
         }
         for name in SERVICES:
+            # As deployed: each serves as its own login and migrates as its database's owner.
             database = f"{name}_{self.prefix.strip('.')}"
-            env[f"{name.upper()}_DATABASE_URL"] = self.stack.database_url(database)
+            env[f"{name.upper()}_DATABASE_URL"] = self.stack.runtime_url(database, name)
+            env[f"{name.upper()}_MIGRATION_DATABASE_URL"] = self.stack.database_url(
+                database, roles.OWNERS[name]
+            )
         return env
 
     def start(self) -> None:
@@ -162,14 +166,8 @@ class System:
 
 
 async def create_databases(stack: Servers, prefix: str) -> None:
-    admin = await asyncpg.connect(stack.postgres_admin)
-    try:
-        if not await admin.fetchval("SELECT 1 FROM pg_roles WHERE rolname = 'audit_writer'"):
-            await admin.execute("CREATE ROLE audit_writer LOGIN PASSWORD 'audit_writer'")
-    finally:
-        await admin.close()
     for name in SERVICES:
-        await stack.create_database(f"{name}_{prefix.strip('.')}")
+        await stack.create_database(f"{name}_{prefix.strip('.')}", service=name)
 
 
 @contextlib.asynccontextmanager

@@ -4,13 +4,18 @@ a second customer sees none of it."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 
+from services.audit.outsider import verify_export
+from services.audit.signing import load_public_key
 from tests.e2e.story import (
     ADA,
     BOB,
+    PATIENCE,
+    STAFF,
     deliver,
     first_invoice,
     get_json,
@@ -90,3 +95,31 @@ async def test_order_paid_delivered_journaled_and_private(
             f"{system.url('notifier')}/tickets",
         ):
             assert (await get_json(http, url, BOB))["items"] == [], url
+
+
+async def test_an_outsider_checks_the_journal_with_the_public_key_alone(system: System) -> None:
+    """The audit service, serving as its append-only login, signs a checkpoint; the whole
+    journal, the checkpoints and the public key verify outside it."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        order = await place(http, system, "vps-s")
+        audit = system.url("audit")
+
+        async def journaled() -> bool:  # a 404 until order.placed reaches the journal
+            answer = await http.get(f"{audit}/orders/{order['id']}/journal", headers=ADA)
+            return answer.status_code == 200
+
+        await eventually(journaled, timeout=PATIENCE, interval=0.5)
+        made = await http.post(f"{audit}/journal/checkpoints", headers=STAFF)
+        assert made.status_code == 200, made.text
+        proof = await get_json(http, f"{audit}/orders/{order['id']}/journal/entries/1/proof", ADA)
+        assert proof["entry"]["event_type"] == "order.placed"
+        key = (await get_json(http, f"{audit}/journal/public-key", ADA))["public_key_pem"]
+        journal = (await http.get(f"{audit}/journal/export", headers=STAFF)).text
+        checkpoints = (await http.get(f"{audit}/journal/checkpoints/export", headers=STAFF)).text
+    report = verify_export(
+        [json.loads(line) for line in journal.splitlines()],
+        [json.loads(line) for line in checkpoints.splitlines()],
+        load_public_key(key),
+    )
+    assert report.whole, report.findings
+    assert report.covered >= made.json()["tree_size"] >= 1
