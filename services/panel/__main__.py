@@ -1,0 +1,11 @@
+"""``python -m services.panel``: serve the pages (http://127.0.0.1:8000 locally)."""
+
+import uvicorn
+
+from services.kit.logs import configure_logging
+from services.panel.app import create_app
+from services.panel.settings import PanelSettings
+
+settings = PanelSettings()
+configure_logging("panel", json=settings.log_json)
+uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None)
