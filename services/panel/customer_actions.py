@@ -135,3 +135,12 @@ async def cancel(request: Request, user: Customer, order_id: str, form: Form) ->
         else "The order is cancelled.",
     )
     return back(f"/orders/{order_id}")
+
+
+@router.post("/orders/{order_id}/revoke-cancellation")
+async def revoke_cancellation(
+    request: Request, user: Customer, order_id: str, _form: Form
+) -> Response:
+    await services(request, user).post("orders", f"/orders/{order_id}/revoke-cancellation")
+    flash(request, "The order continues: the cancellation is revoked.")
+    return back(f"/orders/{order_id}")

@@ -48,6 +48,10 @@ class Translator:
         translated = CATALOGUE.get(self.language, {}).get(text, text)
         return translated.format(**values) if values else translated
 
+    def months(self, count: int) -> str:
+        """A billing period: "1 month", "3 months"."""
+        return self("{n} month" if count == 1 else "{n} months", n=count)
+
     def date(self, value: date | str | None) -> str:
         if value is None or value == "":
             return "—"

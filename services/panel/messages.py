@@ -141,6 +141,7 @@ _WORDS: tuple[tuple[str, str, str], ...] = (
     ("Cancelled", "Storniert", "Anulowane"),
     ("Save comment", "Kommentar speichern", "Zapisz komentarz"),
     ("The comment is saved.", "Der Kommentar ist gespeichert.", "Komentarz zapisany."),
+    ("{n} month", "{n} Monat", "{n} mies."),
     ("{n} months", "{n} Monate", "{n} mies."),
     ("Invoices of {name}", "Rechnungen für {name}", "Faktury {name}"),
     ("Number", "Nummer", "Numer"),
@@ -218,6 +219,21 @@ _WORDS: tuple[tuple[str, str, str], ...] = (
         "Zamówienie zakończy się z końcem opłaconego okresu.",
     ),
     ("The order is cancelled.", "Der Auftrag ist storniert.", "Zamówienie zostało anulowane."),
+    (
+        "The order is set to end at the end of its paid period.",
+        "Der Auftrag endet zum Ende seines bezahlten Zeitraums.",
+        "Zamówienie zakończy się z końcem opłaconego okresu.",
+    ),
+    (
+        "Keep the order (revoke the cancellation)",
+        "Auftrag behalten (Stornierung widerrufen)",
+        "Zachowaj zamówienie (odwołaj anulowanie)",
+    ),
+    (
+        "The order continues: the cancellation is revoked.",
+        "Der Auftrag läuft weiter: Die Stornierung ist widerrufen.",
+        "Zamówienie trwa dalej: anulowanie odwołane.",
+    ),
     # the back office
     ("Find an order", "Auftrag suchen", "Wyszukaj zamówienie"),
     ("Customer ID", "Kunden-ID", "ID klienta"),
