@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_timezone
 from babel.numbers import format_currency
 
 from services.panel.messages import CATALOGUE
@@ -62,7 +62,9 @@ class Translator:
         if value is None or value == "":
             return "—"
         parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
-        return format_datetime(parsed, format="medium", locale=self._locale())
+        return format_datetime(
+            parsed, format="medium", tzinfo=get_timezone("UTC"), locale=self._locale()
+        )
 
     def money(self, value: dict[str, str] | None) -> str:
         """``{"amount": "4.00", "currency": "EUR"}`` as the reader writes it: 4,00 €."""

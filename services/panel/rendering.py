@@ -20,9 +20,9 @@ STATUS_STYLES = {
     "not_processed": ("grey", "○"),
     "in_progress": ("blue", "◔"),
     "processed": ("green", "●"),
-    "on_hold": ("amber", "⏸"),
+    "on_hold": ("amber", "‖"),
     "cancelled": ("dark", "✕"),
-    "suspended_violation": ("red", "⛔"),
+    "suspended_violation": ("red", "⊘"),
     "suspended_non_payment": ("red", "⚠"),
 }
 

@@ -15,6 +15,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.apps import ROOT
 
@@ -63,11 +65,21 @@ class Visit:
     def text(self, css: str = "main") -> str:
         return self.find(css).text
 
+    def click(self, element: WebElement) -> None:
+        """Click ``element``; when that loads another page (a link, a submit button), wait
+        until it has replaced this one."""
+        if element.tag_name in {"summary", "input", "option", "select"}:
+            element.click()
+            return
+        page = self.driver.find_element(By.TAG_NAME, "html")
+        element.click()
+        WebDriverWait(self.driver, 60).until(staleness_of(page))
+
     def click_text(self, text: str, scope: str = "main") -> None:
         """Click the link or button (or summary) that reads ``text``."""
         for element in self.find(scope).find_elements(By.CSS_SELECTOR, "a, button, summary"):
             if element.text.strip() == text and element.is_displayed():
-                element.click()
+                self.click(element)
                 return
         raise AssertionError(f"nothing to click reading {text!r} on {self.driver.current_url}")
 

@@ -35,7 +35,7 @@ def row_action(visit: Visit, service_name: str, action: str) -> None:
     found.find_element(By.CSS_SELECTOR, "details.actions summary").click()
     for link in found.find_elements(By.CSS_SELECTOR, "details.actions a"):
         if link.text.strip().startswith(action):
-            link.click()
+            visit.click(link)
             return
     raise AssertionError(f"no {action!r} in the Actions menu of {service_name}")
 
@@ -100,7 +100,7 @@ async def test_customer_story(
     assert not visit.find(".banner-critical").find_elements(By.TAG_NAME, "button")
     acceptance = visit.find(".banner[data-kind='acceptance']")
     visit.look("orders")
-    acceptance.find_element(By.TAG_NAME, "button").click()
+    visit.click(acceptance.find_element(By.TAG_NAME, "button"))
     assert not visit.all(".banner[data-kind='acceptance']")
     assert visit.all(".banner-critical")
 
@@ -190,3 +190,8 @@ async def test_customer_story(
     assert visit.text("h1") == "Reverse DNS"
     assert visit.shows("mail.example.com")
     visit.look("ticket")
+
+    # The tab at the end of the story: the chosen columns, the cancellation to come.
+    visit.open("/orders")
+    assert "Ends on" in row(visit, name).text
+    visit.look("orders-at-the-end")
