@@ -11,8 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from services.panel.customer_pages import back, services
 from services.panel.gateway import ServiceProblem, UserGateway
+from services.panel.pages import back, form_int, services
 from services.panel.rendering import render
 from services.panel.session import Customer, Form, flash
 
@@ -52,7 +52,7 @@ async def renew_form(request: Request, user: Customer, order_id: str) -> Respons
 @router.post("/orders/{order_id}/renew")
 async def renew(request: Request, user: Customer, order_id: str, form: Form) -> Response:
     api = services(request, user)
-    months = int(str(form.get("period_months") or "0") or 0)
+    months = form_int(form.get("period_months"))
     try:
         renewal = await api.post("orders", f"/orders/{order_id}/renew", {"period_months": months})
     except ServiceProblem as refused:
@@ -85,7 +85,7 @@ async def batch_form(request: Request, user: Customer) -> Response:
 async def batch_renew(request: Request, user: Customer, form: Form) -> Response:
     api = services(request, user)
     items = [
-        {"order_id": order_id, "period_months": int(str(form.get(f"months-{order_id}") or 1))}
+        {"order_id": order_id, "period_months": form_int(form.get(f"months-{order_id}"))}
         for order_id in form.getlist("order")
     ]
     try:

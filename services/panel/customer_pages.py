@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from services.panel.gateway import Gateway, ServiceProblem, UserGateway
+from services.panel.gateway import ServiceProblem
+from services.panel.pages import back, services
 from services.panel.rendering import render
 from services.panel.session import Customer, Form, flash
 
@@ -26,16 +26,6 @@ STATUSES = (
 )
 SORT_KEYS = ("created_at", "service_name", "paid_until", "status")
 FILTERS = ("service_name", "status", "created_from", "created_to", "comment", "id", "q")
-PAGE_SIZE = 20
-
-
-def services(request: Request, user: Customer) -> UserGateway:
-    gateway: Gateway = request.app.state.gateway
-    return gateway.as_user(user.token)
-
-
-def back(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
 
 
 @router.get("/")
@@ -64,7 +54,7 @@ async def orders_tab(request: Request, user: Customer) -> Response:
             **query,
             sort=sort if sort in SORT_KEYS else "created_at",
             descending=str(descending).lower(),
-            limit=PAGE_SIZE,
+            limit=request.app.state.settings.orders_page_size,
             cursor=cursor,
         )
     except ServiceProblem as refused:

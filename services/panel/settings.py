@@ -42,6 +42,8 @@ class PanelSettings(BaseSettings):
     #: Signs the session cookie. A fresh one per start locally (sessions end on restart).
     session_secret: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_urlsafe(32)))
     session_max_age_seconds: int = 8 * 3600
+    #: Rows per page of the Orders tab.
+    orders_page_size: int = Field(default=20, ge=1, le=200)
     jwt_secret: SecretStr = Field(
         default=SecretStr(LOCAL_JWT_SECRET), validation_alias="JWT_SECRET"
     )

@@ -9,19 +9,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from services.panel.customer_pages import back
-from services.panel.gateway import Gateway, ServiceProblem, UserGateway
+from services.panel.gateway import ServiceProblem
+from services.panel.pages import back, services
 from services.panel.rendering import render
 from services.panel.session import Form, Staff, User, flash
 
 router = APIRouter(prefix="/staff")
 
 SEARCH_FIELDS = ("customer", "service_name", "id", "q")
-
-
-def services(request: Request, user: User) -> UserGateway:
-    gateway: Gateway = request.app.state.gateway
-    return gateway.as_user(user.token)
 
 
 @router.get("")

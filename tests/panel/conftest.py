@@ -81,6 +81,8 @@ def start_panel(system: System, port: int) -> tuple[subprocess.Popen[bytes], Pat
         **system.environment(),
         "ENVIRONMENT": "local",
         "PANEL_HTTP_PORT": str(port),
+        # Small pages, so that a story of a few orders has more than one.
+        "PANEL_ORDERS_PAGE_SIZE": "3",
         **{f"PANEL_{name.upper()}_URL": system.url(name) for name in SERVICES},
     }
     log = system.logs / "panel.log"

@@ -23,6 +23,8 @@ from tests.panel.conftest import Panel
 pytestmark = pytest.mark.timeout(1200)
 
 SERVED_IP, TROUBLED_IP = "203.0.113.21", "203.0.113.22"
+#: The Orders tab sorted oldest first: the story's first orders on its first page.
+OLDEST_FIRST = "/orders?sort=created_at&descending=false"
 
 
 def row(visit: Visit, service_name: str) -> WebElement:
@@ -59,7 +61,7 @@ async def test_customer_story(
     name = served["service_name"]
 
     # Sign in: the local page picks a customer; the session cookie is HttpOnly and SameSite.
-    visit.open("/orders")
+    visit.open(OLDEST_FIRST)
     assert visit.driver.current_url.endswith("/sign-in")
     visit.look("sign-in")
     visit.choose("person", "c-ada")
@@ -77,9 +79,17 @@ async def test_customer_story(
     assert not critical.find_elements(By.TAG_NAME, "button")
     visit.look("dashboard")
 
-    # The Orders tab: the documents' columns, each status with its colour and label.
+    # The Orders tab, newest first, in pages (of three in this test).
     visit.click_text("Orders", scope="header")
-    assert service_names(visit) == {o["service_name"] for o in (served, troubled, accepted, unpaid)}
+    assert service_names(visit) == {o["service_name"] for o in (troubled, accepted, unpaid)}
+    visit.click_text("Next page")
+    assert service_names(visit) == {name}
+    visit.click_text("First page")
+    assert len(visit.all("tbody tr")) == 3
+
+    # The documents' columns, each status with its colour and label.
+    visit.open(OLDEST_FIRST)
+    assert service_names(visit) == {o["service_name"] for o in (served, troubled, accepted)}
     headers = [th.text for th in visit.all("thead th")]
     assert headers == [
         "Service", "Plan", "IP address", "Paid until", "Days left", "Status", "Price", "Actions"
@@ -89,9 +99,9 @@ async def test_customer_story(
     assert "● Processed €4.00" in cells
     assert str(served["days_left"]) in cells
     assert (
-        row(visit, unpaid["service_name"])
+        row(visit, accepted["service_name"])
         .find_element(By.CSS_SELECTOR, ".status")
-        .text.endswith("Not processed")
+        .text.endswith("In progress")
     )
     assert "status-green" in str(
         row(visit, name).find_element(By.CSS_SELECTOR, ".status").get_attribute("class")
@@ -109,7 +119,7 @@ async def test_customer_story(
     for column in ("comment", "batch_renewal", "id"):
         visit.find(f"input[name='column'][value='{column}']").click()
     visit.click_text("Save columns")
-    visit.open("/orders")
+    visit.open(OLDEST_FIRST)
     headers = [th.text for th in visit.all("thead th")]
     assert headers[:2] == ["Batch renewal", "ID"]
     assert "Comment" in headers
@@ -130,7 +140,7 @@ async def test_customer_story(
     visit.look("empty")
 
     # Manage: the comment is the customer's own, and search finds it.
-    visit.click_text("Clear filters")
+    visit.open(OLDEST_FIRST)
     row_action(visit, name, "Manage order")
     visit.fill("comment", "mail server")
     visit.click_text("Save comment")
@@ -149,14 +159,14 @@ async def test_customer_story(
     visit.look("renewed")
 
     # Invoices: the first one paid, the renewal open; the menu counts them.
-    visit.open("/orders")
+    visit.open(OLDEST_FIRST)
     visit.until(lambda: "Invoices (2)" in str(row(visit, name).get_attribute("textContent")))
     row_action(visit, name, "Invoices")
     assert sorted(tr.text.split()[-1] for tr in visit.all("tbody tr")) == ["Open", "Paid"]
     visit.look("invoices")
 
     # Batch renewal from the checkboxes: one invoice for both orders.
-    visit.open("/orders")
+    visit.open(OLDEST_FIRST)
     for order in (served, troubled):
         visit.find(f"input[form='batch'][value='{order['id']}']").click()
     visit.click_text("Renew the ticked orders")
@@ -166,7 +176,7 @@ async def test_customer_story(
     assert squeeze(visit.text(".total")) == "€8.00"
 
     # Cancel at the end of the paid period, after a confirmation.
-    visit.open("/orders")
+    visit.open(OLDEST_FIRST)
     row_action(visit, name, "Cancel")
     visit.choose("when", "period_end")
     visit.fill("reason", "Moving to a bigger plan")
@@ -180,7 +190,7 @@ async def test_customer_story(
     visit.look("cancel-scheduled")
 
     # A ticket about the order, from its Actions menu.
-    visit.open("/orders")
+    visit.open(OLDEST_FIRST)
     row_action(visit, name, "Create ticket")
     visit.fill("subject", "Reverse DNS")
     visit.fill("message", f"Please set the PTR record of {SERVED_IP} to mail.example.com.")
@@ -192,6 +202,6 @@ async def test_customer_story(
     visit.look("ticket")
 
     # The tab at the end of the story: the chosen columns, the cancellation to come.
-    visit.open("/orders")
+    visit.open(OLDEST_FIRST)
     assert "Ends on" in row(visit, name).text
     visit.look("orders-at-the-end")
