@@ -12,7 +12,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from services.panel import auth_pages, customer_actions, customer_pages, staff_pages
+from services.panel import auth_pages, customer_actions, customer_pages, oidc, staff_pages
 from services.panel.errors import install_error_pages
 from services.panel.gateway import Gateway
 from services.panel.settings import PanelSettings
@@ -31,6 +31,7 @@ def create_app(settings: PanelSettings) -> FastAPI:
     app = FastAPI(title="Panel", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.gateway = gateway
+    app.state.identity_provider = oidc.identity_provider(settings)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.session_secret.get_secret_value(),
@@ -40,7 +41,7 @@ def create_app(settings: PanelSettings) -> FastAPI:
         https_only=settings.secure_cookies,
     )
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    for module in (auth_pages, customer_pages, customer_actions, staff_pages):
+    for module in (auth_pages, oidc, customer_pages, customer_actions, staff_pages):
         app.include_router(module.router)
     app.add_api_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)
     install_error_pages(app)

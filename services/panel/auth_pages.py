@@ -28,6 +28,8 @@ def _settings(request: Request) -> PanelSettings:
 async def sign_in_page(request: Request) -> Response:
     settings = _settings(request)
     if not settings.is_local:
+        if settings.oidc_metadata_url:
+            return render(request, "sign_in_oidc.html")
         return render(request, "sign_in_unavailable.html", status_code=503)
     return render(request, "sign_in.html", people=settings.local_people)
 

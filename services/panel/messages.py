@@ -70,9 +70,19 @@ _WORDS: tuple[tuple[str, str, str], ...] = (
         "Logowanie lokalne: wybierz, kim jesteś. W produkcji loguje się przez dostawcę tożsamości.",
     ),
     (
-        "Signing in through the identity provider is not available yet, and the local sign-in is refused in production.",
-        "Die Anmeldung über den Identitätsanbieter ist noch nicht verfügbar; die lokale Anmeldung ist in Produktion gesperrt.",
-        "Logowanie przez dostawcę tożsamości nie jest jeszcze dostępne, a logowanie lokalne jest w produkcji zablokowane.",
+        "No identity provider is configured, and the local sign-in is refused in production.",
+        "Es ist kein Identitätsanbieter eingerichtet, und die lokale Anmeldung ist in Produktion gesperrt.",
+        "Nie skonfigurowano dostawcy tożsamości, a logowanie lokalne jest w produkcji zablokowane.",
+    ),
+    (
+        "Sign in with your company account",
+        "Mit Ihrem Firmenkonto anmelden",
+        "Zaloguj się kontem firmowym",
+    ),
+    (
+        "The identity provider did not confirm who you are. Please try again.",
+        "Der Identitätsanbieter hat Ihre Identität nicht bestätigt. Bitte versuchen Sie es erneut.",
+        "Dostawca tożsamości nie potwierdził, kim jesteś. Spróbuj ponownie.",
     ),
     # dashboard and banners
     ("Welcome, {name}.", "Willkommen, {name}.", "Witaj, {name}."),

@@ -48,8 +48,12 @@ class PanelSettings(BaseSettings):
         default=SecretStr(LOCAL_JWT_SECRET), validation_alias="JWT_SECRET"
     )
     jwt_audience: str = Field(default="order-platform", validation_alias="JWT_AUDIENCE")
-    #: The identity provider for production sign-in (OpenID Connect); not built yet.
-    oidc_issuer: str | None = None
+    #: The identity provider for production sign-in (OpenID Connect discovery document).
+    oidc_metadata_url: str | None = None
+    oidc_client_id: str = "order-panel"
+    oidc_client_secret: SecretStr = SecretStr("")
+    #: The claim of the ID token that says ``staff`` (anything else is a customer).
+    oidc_role_claim: str = "role"
     local_people: tuple[LocalPerson, ...] = LOCAL_PEOPLE
     log_json: bool = Field(default=True, validation_alias="LOG_JSON")
 
