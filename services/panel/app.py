@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from services.panel import auth_pages, customer_actions, customer_pages, oidc, staff_pages
 from services.panel.errors import install_error_pages
 from services.panel.gateway import Gateway
+from services.panel.session import TokenVault
 from services.panel.settings import PanelSettings
 
 
@@ -32,6 +33,7 @@ def create_app(settings: PanelSettings) -> FastAPI:
     app.state.settings = settings
     app.state.gateway = gateway
     app.state.identity_provider = oidc.identity_provider(settings)
+    app.state.token_vault = TokenVault(settings.session_secret.get_secret_value())
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.session_secret.get_secret_value(),

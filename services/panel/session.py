@@ -1,16 +1,19 @@
 """Who is signed in, kept in the session cookie (signed, ``HttpOnly``, ``SameSite=Lax``,
 ``Secure`` outside local), and the CSRF token every form carries.
 
-The bearer token lives only in the cookie and in the panel's calls to the services: never in
-a URL, never in a page."""
+The bearer token lives only in the cookie, encrypted, and in the panel's calls to the
+services: never in a URL, never in a page."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Annotated
 
+from cryptography.fernet import Fernet, InvalidToken
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
@@ -47,10 +50,37 @@ class User:
         return "/staff" if self.is_staff else "/"
 
 
+class TokenVault:
+    """Encrypts the bearer token for the cookie: signing alone would leave it readable."""
+
+    def __init__(self, session_secret: str) -> None:
+        digest = hashlib.sha256(b"panel session token\0" + session_secret.encode()).digest()
+        self._fernet = Fernet(base64.urlsafe_b64encode(digest))
+
+    def seal(self, token: str) -> str:
+        return self._fernet.encrypt(token.encode()).decode()
+
+    def open(self, sealed: str) -> str | None:
+        try:
+            return self._fernet.decrypt(sealed.encode()).decode()
+        except InvalidToken:
+            return None
+
+
+def _vault(request: Request) -> TokenVault:
+    vault: TokenVault = request.app.state.token_vault
+    return vault
+
+
 def sign_in(request: Request, user: User) -> None:
     request.session.clear()
     request.session.update(
-        {"sub": user.sub, "name": user.name, "role": user.role, "token": user.token}
+        {
+            "sub": user.sub,
+            "name": user.name,
+            "role": user.role,
+            "token": _vault(request).seal(user.token),
+        }
     )
     request.session[CSRF_FIELD] = secrets.token_urlsafe(32)
 
@@ -70,11 +100,10 @@ def csrf_token(request: Request) -> str:
 
 def signed_in(request: Request) -> User:
     session = request.session
-    if not session.get("token"):
+    token = _vault(request).open(str(session.get("token") or ""))
+    if token is None:
         raise SignInRequired
-    return User(
-        sub=session["sub"], name=session["name"], role=session["role"], token=session["token"]
-    )
+    return User(sub=session["sub"], name=session["name"], role=session["role"], token=token)
 
 
 def customer(user: Annotated[User, Depends(signed_in)]) -> User:

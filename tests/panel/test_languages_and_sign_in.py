@@ -3,6 +3,8 @@ from the running panel, and from the panel built for production."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 
 import httpx
@@ -83,3 +85,12 @@ def test_production_settings_refuse_local_secrets() -> None:
         PanelSettings(environment="production", jwt_secret=SecretStr("j" * 40))
     with pytest.raises(ValueError, match="JWT_SECRET"):
         PanelSettings(environment="production", session_secret=SecretStr("s" * 40))
+
+
+async def test_the_session_cookie_does_not_show_the_token(panel: Panel) -> None:
+    async with httpx.AsyncClient(base_url=panel.url, timeout=10) as http:
+        await signed_in(http, "c-bob")
+        cookie = http.cookies["panel_session"]
+    payload = json.loads(base64.b64decode(cookie.split(".")[0] + "=="))
+    assert payload["name"] == "Bob"
+    assert not payload["token"].startswith("eyJ")  # a JWT's header; this one is sealed
