@@ -54,3 +54,14 @@ command -v mvn >/dev/null 2>&1 || apt_install maven
 
 "$UV" run --frozen python -c "from deploy.infra import fetch_kafka; fetch_kafka()" \
   || fail "could not fetch the Kafka broker's jars from Maven Central (see above)"
+
+# --- the panel's browser tests ------------------------------------------------------------------
+# Chromium and its driver from Debian's packages (nothing downloads a browser), and axe-core
+# from the npm registry at the version tests/panel/package-lock.json pins.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  apt_install chromium chromium-driver
+fi
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+if [ ! -f tests/panel/node_modules/axe-core/axe.min.js ]; then
+  (cd tests/panel && npm ci --no-audit --no-fund --silent) || fail "npm could not install axe-core for the panel tests (see above)"
+fi

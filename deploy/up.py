@@ -57,6 +57,7 @@ def ports(config: Mapping[str, str]) -> list[tuple[str, str, int]]:
         ("Kafka's controller", "KAFKA_PORT", kafka + 1),
         ("SMTP", "SMTP_PORT", int(config["SMTP_PORT"])),
         ("the mail page", "MAIL_PAGE_PORT", int(config["MAIL_PAGE_PORT"])),
+        ("the panel", "PANEL_HTTP_PORT", int(config["PANEL_HTTP_PORT"])),
     ]
     for service in SERVICES:
         variable = f"{service.upper()}_HTTP_PORT"
@@ -98,7 +99,11 @@ def _answers(url: str) -> bool:
 
 
 def where_to_look(config: Mapping[str, str]) -> str:
-    lines = ["", "Everything answers:"]
+    lines = [
+        "",
+        "Everything answers:",
+        f"  panel     http://127.0.0.1:{config['PANEL_HTTP_PORT']}/",
+    ]
     for service in SERVICES:
         port = config[f"{service.upper()}_HTTP_PORT"]
         lines.append(f"  {service:<9} http://127.0.0.1:{port}/docs")
@@ -116,6 +121,7 @@ def _announce_when_ready(
     config: Mapping[str, str], manager: subprocess.Popen[bytes], gave_up: threading.Event
 ) -> None:
     urls = [f"http://127.0.0.1:{config[f'{s.upper()}_HTTP_PORT']}/readyz" for s in SERVICES]
+    urls.append(f"http://127.0.0.1:{config['PANEL_HTTP_PORT']}/healthz")
     deadline = time.monotonic() + START_TIMEOUT
     while manager.poll() is None:
         if all(_answers(url) for url in urls):

@@ -35,6 +35,7 @@ PORTS = {
     "BILLING_HTTP_PORT": 18002,
     "NOTIFIER_HTTP_PORT": 18003,
     "AUDIT_HTTP_PORT": 18004,
+    "PANEL_HTTP_PORT": 18000,
 }
 SERVICE_PORTS = [PORTS[f"{name}_HTTP_PORT"] for name in ("ORDERS", "BILLING", "NOTIFIER", "AUDIT")]
 
@@ -153,6 +154,7 @@ def test_make_up_from_a_private_folder_with_a_space_then_ctrl_c(clone: Path) -> 
         announced = run.output.split("Everything answers:")[-1]
         for port in SERVICE_PORTS:
             assert f"http://127.0.0.1:{port}/docs" in announced
+        assert f"http://127.0.0.1:{PORTS['PANEL_HTTP_PORT']}/" in announced
         assert "make token" in announced
         assert f"http://127.0.0.1:{PORTS['MAIL_PAGE_PORT']}/" in announced
         assert str(clone / ".local" / "mail") in announced
