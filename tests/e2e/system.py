@@ -172,7 +172,7 @@ async def create_databases(stack: Servers, prefix: str) -> None:
 
 @contextlib.asynccontextmanager
 async def running_system(
-    stack: Servers, prefix: str, folder: Path, replicas: int = 1
+    stack: Servers, prefix: str, folder: Path, replicas: int = 1, ready_timeout: float = 120
 ) -> AsyncIterator[System]:
     await create_databases(stack, prefix)
     await prepare_topics(stack, prefix)
@@ -184,7 +184,7 @@ async def running_system(
     system.ports = {name: free_port() for name in system.names()}
     system.start()
     try:
-        await system.wait_ready()
+        await system.wait_ready(timeout=ready_timeout)
         yield system
     finally:
         system.stop()

@@ -3,7 +3,6 @@ as processes on the run's real Kafka and PostgreSQL, and Chromium at the screen.
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -12,18 +11,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from selenium import webdriver
 
-from deploy.smtp import MailFolder
-from tests.apps import ROOT, prepare_topics
+from tests.apps import ROOT
 from tests.e2e.system import (
     SERVICES,
     OutsideWorld,
     System,
-    create_databases,
     free_port,
     outside_world,
+    running_system,
 )
 from tests.helpers import eventually
 from tests.panel.browser import chromium
@@ -41,31 +38,12 @@ class Panel:
 STARTUP_PATIENCE = 600
 
 
-@contextlib.asynccontextmanager
-async def patient_system(stack: Servers, prefix: str, folder: Path) -> AsyncIterator[System]:
-    """``running_system``, waiting longer for the services to be ready: the panel's tests
-    start a browser too, and share two cores with other runs."""
-    await create_databases(stack, prefix)
-    await prepare_topics(stack, prefix)
-    smtp_port = free_port()
-    smtp = Controller(MailFolder(folder / "mail"), hostname="127.0.0.1", port=smtp_port)
-    smtp.start()
-    system = System(stack, prefix, folder / "mail", smtp_port, logs=folder)
-    system.ports = {name: free_port() for name in system.names()}
-    system.start()
-    try:
-        await system.wait_ready(timeout=STARTUP_PATIENCE)
-        yield system
-    finally:
-        system.stop()
-        smtp.stop()
-
-
 @pytest.fixture(scope="package")
 async def system(stack: Servers, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[System]:
     folder: Path = tmp_path_factory.mktemp("panel")
     prefix = f"panel{folder.name.replace('-', '').replace('_', '')[-8:]}."
-    async with patient_system(stack, prefix, folder) as found:
+    # Longer than e2e's wait: the panel's tests start a browser too, on two busy cores.
+    async with running_system(stack, prefix, folder, ready_timeout=STARTUP_PATIENCE) as found:
         yield found
 
 
