@@ -302,6 +302,7 @@ _WORDS: tuple[tuple[str, str, str], ...] = (
     ("Details", "Details", "Szczegóły"),
     ("Visible to the customer", "Für den Kunden sichtbar", "Widoczne dla klienta"),
     ("visible to the customer", "für den Kunden sichtbar", "widoczne dla klienta"),
+    ("The text was redacted.", "Der Text wurde geschwärzt.", "Tekst został utajniony."),
     ("Add to the journal", "Zum Journal hinzufügen", "Dodaj do dziennika"),
     (
         "The entry is added to the journal.",

@@ -15,7 +15,7 @@ import pytest
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
-from contracts import TOPICS
+from contracts import ALL_TOPICS, TOPICS
 from contracts.envelope import Envelope
 from services.kit.consumer import ConsumerMetrics, EventConsumer, RetryPolicy, subscribe
 from services.kit.db import Database, UnitOfWork
@@ -67,7 +67,9 @@ async def reading(kit: ProbeSetup, unique: str) -> AsyncIterator[tuple[str, Cons
 
 
 def topic_of(event: Envelope[Any]) -> str:
-    return next(name for name, topic in TOPICS.items() if type(event) in topic.models.values())
+    return next(
+        name for name, topic in ALL_TOPICS.items() if type(event) in topic.models.values()
+    )
 
 
 def about_an_order(topic: str) -> Envelope[Any] | None:

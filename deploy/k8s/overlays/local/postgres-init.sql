@@ -1,10 +1,44 @@
--- One database per service, owned by the services' login role (Docker hosts; the local stack
--- does the same in deploy/stack.py).
+-- Roles and databases on Docker hosts, as deploy/roles.py defines them (the local
+-- stack applies the same in deploy/stack.py). Written by `python -m deploy.roles`.
 CREATE ROLE app LOGIN PASSWORD 'app';
+CREATE ROLE audit_owner LOGIN PASSWORD 'audit_owner';
 CREATE ROLE audit_writer LOGIN PASSWORD 'audit_writer';
+CREATE ROLE billing_service LOGIN PASSWORD 'billing_service';
+CREATE ROLE notifier_service LOGIN PASSWORD 'notifier_service';
+CREATE ROLE orders_service LOGIN PASSWORD 'orders_service';
 CREATE DATABASE orders OWNER app;
+REVOKE CONNECT, TEMPORARY ON DATABASE "orders" FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE "orders" TO orders_service;
 CREATE DATABASE billing OWNER app;
+REVOKE CONNECT, TEMPORARY ON DATABASE "billing" FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE "billing" TO billing_service;
 CREATE DATABASE notifier OWNER app;
-CREATE DATABASE audit OWNER app;
+REVOKE CONNECT, TEMPORARY ON DATABASE "notifier" FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE "notifier" TO notifier_service;
+CREATE DATABASE audit OWNER audit_owner;
+REVOKE CONNECT, TEMPORARY ON DATABASE "audit" FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE "audit" TO audit_writer;
 \c orders
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
+GRANT USAGE ON SCHEMA public TO orders_service;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO orders_service;
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO orders_service;
+ALTER DEFAULT PRIVILEGES FOR ROLE app IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO orders_service;
+ALTER DEFAULT PRIVILEGES FOR ROLE app IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO orders_service;
+\c billing
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+GRANT USAGE ON SCHEMA public TO billing_service;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO billing_service;
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO billing_service;
+ALTER DEFAULT PRIVILEGES FOR ROLE app IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO billing_service;
+ALTER DEFAULT PRIVILEGES FOR ROLE app IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO billing_service;
+\c notifier
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+GRANT USAGE ON SCHEMA public TO notifier_service;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO notifier_service;
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO notifier_service;
+ALTER DEFAULT PRIVILEGES FOR ROLE app IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO notifier_service;
+ALTER DEFAULT PRIVILEGES FOR ROLE app IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO notifier_service;
+\c audit
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+GRANT USAGE ON SCHEMA public TO audit_writer;
