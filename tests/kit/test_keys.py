@@ -67,9 +67,7 @@ async def reading(kit: ProbeSetup, unique: str) -> AsyncIterator[tuple[str, Cons
 
 
 def topic_of(event: Envelope[Any]) -> str:
-    return next(
-        name for name, topic in ALL_TOPICS.items() if type(event) in topic.models.values()
-    )
+    return next(name for name, topic in ALL_TOPICS.items() if type(event) in topic.models.values())
 
 
 def about_an_order(topic: str) -> Envelope[Any] | None:
