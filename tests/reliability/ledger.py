@@ -298,6 +298,15 @@ async def broken_chains(system: System, order_ids: list[str]) -> list[str]:
         return [o for o in await gathered(lambda o=o: verify(o) for o in order_ids) if o]
 
 
+#: What the clock, not an event, adds to: the audit service's checkpoints take the entries
+#: journaled so far into the tree every minute, and publish each checkpoint.
+TIME_DRIVEN = {
+    "audit.checkpoints": None,
+    "audit.journal_leaves": None,
+    "audit.outbox": "WHERE topic NOT LIKE '%audit.checkpoints'",
+}
+
+
 async def every_row(system: System) -> dict[str, int]:
     """Rows of every table of every service: a redelivered event that had a new effect shows
     here (a row more in a table, an outbox row more to publish)."""
@@ -309,6 +318,10 @@ async def every_row(system: System) -> dict[str, int]:
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
         )
         for (table,) in tables:
-            [(rows,)] = await query(system, service, f'SELECT count(*) FROM "{table}"')
-            found[f"{service}.{table}"] = rows
+            name = f"{service}.{table}"
+            if name in TIME_DRIVEN and TIME_DRIVEN[name] is None:
+                continue
+            where = TIME_DRIVEN.get(name) or ""
+            [(rows,)] = await query(system, service, f'SELECT count(*) FROM "{table}" {where}')
+            found[name] = rows
     return found
