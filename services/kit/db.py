@@ -81,18 +81,23 @@ class UnitOfWork:
 class Database:
     """The service's database: engine, session factory and units of work."""
 
-    def __init__(self, url: str, *, producer: str, topic: str | None, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, producer: str, topic: str | None, pool_size: int = 20) -> None:
         self.url = url
         self.producer = producer
         self.engine: AsyncEngine = create_engine(
             url,
+            # Enough for the HTTP requests in flight, the consumers, the relay and the jobs: a
+            # connection beyond the pool is opened for one request and closed after it.
             pool_size=pool_size,
-            max_overflow=pool_size,
+            max_overflow=pool_size // 2,
             # No ping per checkout (a round trip on every request): a connection lost with a
             # database restart fails once, which invalidates the pool and answers 503.
             pool_recycle=1800,
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
         self.outbox = OutboxWriter(topic)
 
     @asynccontextmanager
@@ -102,6 +107,13 @@ class Database:
             work = UnitOfWork(session=session, producer=self.producer)
             yield work
             await self.outbox.write(session, work.events)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only, outside a transaction: no BEGIN and COMMIT round trips
+        around its statements, each of which sees what was committed when it ran."""
+        async with self.read_sessions() as session:
+            yield session
 
     async def ping(self) -> None:
         """Readiness check: the database answers."""
