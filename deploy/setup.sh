@@ -65,3 +65,9 @@ command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 if [ ! -f tests/panel/node_modules/axe-core/axe.min.js ]; then
   (cd tests/panel && npm ci --no-audit --no-fund --silent) || fail "npm could not install axe-core for the panel tests (see above)"
 fi
+
+# --- the benchmarks (make bench) ----------------------------------------------------------------
+# wrk, the load generator of the HTTP benchmarks, from Debian's packages.
+if [ "${1:-}" = "--bench" ] && ! command -v wrk >/dev/null 2>&1; then
+  apt_install wrk
+fi
