@@ -66,6 +66,11 @@ outbox = Table(
 )
 
 
+# Built once: SQLAlchemy then finds their compiled form by a cache key it computed already.
+_INSERT = outbox.insert()
+_NOTIFY = select(func.pg_notify(NOTIFY_CHANNEL, ""))
+
+
 class OutboxWriter:
     """Writes events as outbox rows inside the caller's transaction; a service publishes on
     its own topic only."""
@@ -79,7 +84,7 @@ class OutboxWriter:
         if self.topic is None:
             raise RuntimeError("this service publishes no events")
         await session.execute(
-            outbox.insert(),
+            _INSERT,
             [
                 {
                     "event_id": event.event_id,
@@ -93,7 +98,7 @@ class OutboxWriter:
             ],
         )
         # Delivered at commit, once per transaction: wakes the relay without polling.
-        await session.execute(select(func.pg_notify(NOTIFY_CHANNEL, "")))
+        await session.execute(_NOTIFY)
 
 
 class OutboxRelay:
