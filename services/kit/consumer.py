@@ -321,6 +321,7 @@ async def _apply_together(
     events = [(consumer, event) for consumer, event in classified if isinstance(event, Envelope)]
     outcomes: list[tuple[EventConsumer, str]] = []
     async with database.unit_of_work() as work:
+        work.together = True
         new = await _claim(work, events)
         for consumer, event in events:
             key = (consumer.name, event.event_id)
@@ -335,6 +336,12 @@ async def _apply_together(
                     raise
                 raise _NotTogether(f"{event.type} {event.event_id}: {error!r}") from error
             outcomes.append((consumer, "applied"))
+        try:
+            await work.flush()
+        except Exception as error:
+            if is_transient(error):
+                raise
+            raise _NotTogether(f"the batch's own writes failed: {error!r}") from error
     letters = []
     for consumer, outcome in classified:
         if outcome is None:

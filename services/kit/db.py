@@ -8,7 +8,7 @@ managed server, which then never falls back to plaintext."""
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,10 +72,24 @@ class UnitOfWork:
     session: AsyncSession
     producer: str
     events: list[Envelope[Any]] = field(default_factory=list)
+    #: True for a consumer batch applied together (services/kit/consumer.py): its handlers
+    #: may queue writes in ``shared`` and do them once, for the batch, ``before_commit``.
+    together: bool = False
+    shared: dict[Any, Any] = field(default_factory=dict)
+    _before_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def publish(self, event: Envelope[Any]) -> None:
         """Queue an event to leave through the outbox when this unit of work commits."""
         self.events.append(event)
+
+    def before_commit(self, write: Callable[[], Awaitable[None]]) -> None:
+        """Run ``write`` in this transaction just before it commits."""
+        self._before_commit.append(write)
+
+    async def flush(self) -> None:
+        """Run the queued writes now (the consumer does, to tell their failure apart)."""
+        while self._before_commit:
+            await self._before_commit.pop(0)()
 
 
 class Database:
@@ -106,6 +120,7 @@ class Database:
         async with self.sessions() as session, session.begin():
             work = UnitOfWork(session=session, producer=self.producer)
             yield work
+            await work.flush()
             await self.outbox.write(session, work.events)
 
     @asynccontextmanager
