@@ -17,6 +17,12 @@
 #
 # DEBIAN_MIRROR picks the mirror (default: http://deb.debian.org/debian); KEEP=1 keeps the
 # tree for a look around (it is unmounted either way). The last line says PASS or FAIL.
+#
+# Behind a network that intercepts TLS with a CA of its own, the new system must trust that CA
+# as the host does: EXTRA_CA names its certificate files (default: the host's
+# /usr/local/share/ca-certificates/*.crt, if any). They are added to the new system's trust
+# store, and setup.sh runs with SSL_CERT_FILE and NODE_EXTRA_CA_CERTS pointing at it (uv and
+# npm bring CA lists of their own otherwise). On an ordinary network there are none.
 set -euo pipefail
 
 TARGET=${1:-/var/tmp/deb12}
@@ -49,8 +55,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+EXTRA_CA=${EXTRA_CA:-$(ls /usr/local/share/ca-certificates/*.crt 2>/dev/null || true)}
+TLS_ENV=()
 in_root() { chroot "$TARGET" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
-as_user() { in_root runuser -u dev -- env HOME=/home/dev bash -c "$1"; }
+as_user() { in_root runuser -u dev -- env HOME=/home/dev "${TLS_ENV[@]}" bash -c "$1"; }
 
 step "debootstrap --variant=minbase bookworm $TARGET $MIRROR"
 debootstrap --variant=minbase bookworm "$TARGET" "$MIRROR" >"$TARGET.debootstrap.log" 2>&1 \
@@ -69,6 +77,14 @@ step "what a stock user has: python3, git, make, ca-certificates, sudo; a user '
 in_root apt-get update -qq
 in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
   python3 git make ca-certificates sudo >/dev/null
+if [ -n "$EXTRA_CA" ]; then
+  step "trust the network's own CA, as the host does: $EXTRA_CA"
+  # shellcheck disable=SC2086  # a list of files
+  cp $EXTRA_CA "$TARGET/usr/local/share/ca-certificates/"
+  in_root update-ca-certificates >/dev/null
+  bundle=/etc/ssl/certs/ca-certificates.crt
+  TLS_ENV=(SSL_CERT_FILE=$bundle NODE_EXTRA_CA_CERTS=$bundle)
+fi
 in_root useradd --create-home --shell /bin/bash dev
 echo "dev ALL=(ALL) NOPASSWD: ALL" >"$TARGET/etc/sudoers.d/dev"
 chmod 0440 "$TARGET/etc/sudoers.d/dev"
