@@ -98,6 +98,7 @@ git clone --quiet --no-hardlinks "$REPO" "$TARGET/home/dev/order platform"
 in_root chown -R dev:dev "/home/dev/order platform"
 
 step "bash deploy/setup.sh, as dev (sudo for the Debian packages)"
+apt_history=$(wc -l <"$TARGET/var/log/apt/history.log")
 start=$(date +%s)
 as_user 'cd ~/"order platform" && bash deploy/setup.sh' || fail "deploy/setup.sh failed"
 echo "first run: $(($(date +%s) - start)) s"
@@ -123,9 +124,8 @@ check "the project's virtual environment imports the services" \
   "cd '$project' && .venv/bin/python -c 'import services.orders.app, deploy.infra'"
 check "the Kafka broker's jars" \
   "test -f '$project/.cache/kafka/libs/.complete' && ls '$project/.cache/kafka/libs' | grep -q '^kafka_2.13-4'"
-echo "what setup.sh installed from Debian:"
-in_root bash -c "zgrep -h ' install ' /var/log/dpkg.log* | grep -v 'half-installed' | wc -l" \
-  | sed 's/^/  packages: /'
+echo "what setup.sh asked apt for:"
+tail -n +"$((apt_history + 1))" "$TARGET/var/log/apt/history.log" | sed -n 's/^Commandline: /  /p'
 
 [ -z "$failed" ] || fail "some checks failed (above)"
 echo "PASS"
