@@ -67,6 +67,8 @@ rm -f "$TARGET.debootstrap.log"
 
 for m in "${MOUNTS[@]}"; do mount --bind "/$m" "$TARGET/$m"; done
 cp /etc/resolv.conf "$TARGET/etc/resolv.conf"
+# sudo looks its host name up; a real system has it in /etc/hosts.
+echo "127.0.1.1 $(hostname)" >>"$TARGET/etc/hosts"
 cat >"$TARGET/etc/apt/sources.list" <<EOF
 deb $MIRROR bookworm main
 deb $MIRROR bookworm-updates main
