@@ -33,7 +33,8 @@ elif [ -x "$HOME/.local/bin/uv" ]; then UV="$HOME/.local/bin/uv"
 else
   UV=.cache/tools/bin/uv
   if [ ! -x "$UV" ]; then
-    python3 -m venv .cache/tools 2>/dev/null || { rm -rf .cache/tools; apt_install python3-venv; python3 -m venv .cache/tools; }
+    # Debian keeps venv's pip bootstrap in python3-venv, which a stock system lacks.
+    python3 -m venv .cache/tools >/dev/null 2>&1 || { rm -rf .cache/tools; apt_install python3-venv; python3 -m venv .cache/tools; }
     .cache/tools/bin/pip install --quiet --disable-pip-version-check "uv==$UV_VERSION" \
       || fail "could not install uv $UV_VERSION from PyPI (see above)"
   fi
