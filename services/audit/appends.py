@@ -107,6 +107,9 @@ def pending_appends(work: UnitOfWork) -> PendingAppends | None:
     return pending
 
 
+#: None is SQL's NULL here ("no header change"), not JSON's null.
+_JSONB_OR_NULL = JSONB(none_as_null=True)
+
 _MOVE_HEADS = text("""
 UPDATE journal_orders AS h
 SET last_seq = v.last_seq, last_hash = v.last_hash,
@@ -121,10 +124,10 @@ RETURNING h.order_id
     bindparam("order_ids", type_=ARRAY(journal_entries.c.order_id.type)),
     bindparam("first_seqs", type_=ARRAY(journal_entries.c.seq.type)),
     bindparam("first_hashes", type_=ARRAY(journal_entries.c.hash.type)),
-    bindparam("old_headers", type_=ARRAY(JSONB)),
+    bindparam("old_headers", type_=ARRAY(_JSONB_OR_NULL)),
     bindparam("last_seqs", type_=ARRAY(journal_entries.c.seq.type)),
     bindparam("last_hashes", type_=ARRAY(journal_entries.c.hash.type)),
-    bindparam("headers", type_=ARRAY(JSONB)),
+    bindparam("headers", type_=ARRAY(_JSONB_OR_NULL)),
     bindparam("customer_ids", type_=ARRAY(journal_entries.c.actor_id.type)),
 )
 
