@@ -16,10 +16,8 @@ from sqlalchemy import (
     TextClause,
     and_,
     bindparam,
-    delete,
     select,
     text,
-    tuple_,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB, insert
@@ -150,14 +148,13 @@ class JournalRepository:
         statement: (topic, payload), oldest first."""
         if not refs:
             return []
-        rows = [{"kind": str(r.kind), "value": r.value, "order_id": r.order_id} for r in refs]
-        remembered = insert(order_refs).values(rows).on_conflict_do_nothing().cte("remembered")
-        keys = sorted({(str(r.kind), r.value) for r in refs})
         taken = await self.session.execute(
-            delete(parked_events)
-            .where(tuple_(parked_events.c.kind, parked_events.c.value).in_(keys))
-            .returning(parked_events.c.id, parked_events.c.topic, parked_events.c.payload)
-            .add_cte(remembered)
+            _REMEMBER_REFS,
+            {
+                "kinds": [str(r.kind) for r in refs],
+                "values": [r.value for r in refs],
+                "order_ids": [r.order_id for r in refs],
+            },
         )
         return [(row.topic, row.payload) for row in sorted(taken.all(), key=lambda r: r.id)]
 
@@ -354,6 +351,27 @@ INSERT INTO journal_entries ({_ENTRY})
 SELECT {_ENTRY} FROM new WHERE EXISTS (SELECT FROM head)
 RETURNING seq
 """)
+
+
+#: One statement whatever the number of identifiers, compiled once.
+_REMEMBER_REFS = (
+    text("""
+WITH remembered AS (
+    INSERT INTO order_refs (kind, value, order_id)
+    SELECT * FROM unnest(:kinds, :values, :order_ids)
+    ON CONFLICT DO NOTHING
+)
+DELETE FROM parked_events
+WHERE (kind, value) IN (SELECT * FROM unnest(:kinds, :values))
+RETURNING id, topic, payload
+""")
+    .bindparams(
+        bindparam("kinds", type_=postgresql.ARRAY(order_refs.c.kind.type)),
+        bindparam("values", type_=postgresql.ARRAY(order_refs.c.value.type)),
+        bindparam("order_ids", type_=postgresql.ARRAY(order_refs.c.order_id.type)),
+    )
+    .columns(parked_events.c.id, parked_events.c.topic, parked_events.c.payload)
+)
 
 
 def _jsonb(statement: TextClause, *names: str) -> TextClause:
