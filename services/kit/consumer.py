@@ -27,7 +27,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -40,6 +40,7 @@ from sqlalchemy.dialects.postgresql import insert
 from contracts.envelope import Envelope, Topic
 from services.kit.db import Database, UnitOfWork
 from services.kit.faults import is_transient
+from services.kit.logs import bind_event, bind_ids
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,12 @@ class ConsumerMetrics:
             "consumer_messages",
             "Messages handled, by outcome",
             ["consumer", "topic", "outcome"],
+            registry=registry,
+        )
+        self.dead_letters = Counter(
+            "dlq_messages",
+            "Messages sent to a dead-letter topic (acknowledged by Kafka), by kind",
+            ["consumer", "topic", "kind"],
             registry=registry,
         )
 
@@ -141,6 +148,12 @@ class EventConsumer:
                 return self._count(DeadLetter(self, raw, record, "invalid", _describe(error)))
             kind, error_text = self._unknown(tag)
             return self._count(DeadLetter(self, raw, record, kind, error_text))
+        with bind_event(str(event.event_id), str(event.correlation_id)):
+            return await self._apply_event(work, record, raw, event)
+
+    async def _apply_event(
+        self, work: UnitOfWork, record: Any, raw: bytes, event: Envelope[Any]
+    ) -> DeadLetter | None:
         if (misrouted := _wrong_key(event, getattr(record, "key", None))) is not None:
             return self._count(DeadLetter(self, raw, record, "wrong_key", misrouted))
         handler = self.handlers.get(type(event))
@@ -218,7 +231,9 @@ class EventConsumer:
                 "x-original-offset": str(getattr(record, "offset", "")),
             },
         )
-        log.warning("dead-lettered a message of %s: %s", self.topic_name, error[:300])
+        self.metrics.dead_letters.labels(self.name, self.topic_name, kind).inc()
+        with bind_ids(record_ids(record)):
+            log.warning("dead-lettered a message of %s: %s", self.topic_name, error[:300])
 
 
 @dataclass(frozen=True)
@@ -237,7 +252,7 @@ class DeadLetter:
 
 async def apply_batch(
     database: Database,
-    by_topic: Mapping[str, EventConsumer],
+    by_topic: Mapping[str, AppliesRecords],
     records: Sequence[Any],
     retry: RetryPolicy,
 ) -> None:
@@ -250,20 +265,22 @@ async def apply_batch(
     attempt = 0
     while True:
         attempt += 1
+        current: Any = None  # the record being applied: a fault there is logged with its ids
         try:
             async with database.unit_of_work() as work:
-                letters = [
-                    letter
-                    for record in records
-                    if (letter := await by_topic[record.topic].apply(work, record))
-                ]
+                letters: list[DeadLetter] = []
+                for current in records:
+                    if letter := await by_topic[current.topic].apply(work, current):
+                        letters.append(letter)
+                current = None
             for letter in letters:
                 await letter.send()
             return
         except Exception as error:
             delay = retry.delay(attempt)
             report = log.warning if is_transient(error) else log.exception
-            report("batch of %d not applied, retrying in %.1fs: %r", len(records), delay, error)
+            with bind_ids(record_ids(current) if current is not None else {}):
+                report("batch of %d not applied, retrying in %.1fs: %r", len(records), delay, error)
             await asyncio.sleep(delay)
 
 
@@ -280,6 +297,16 @@ def _wrong_key(event: Envelope[Any], key: bytes | None) -> str | None:
     )
 
 
+def record_ids(record: Any) -> dict[str, str]:
+    """``event_id`` and ``correlation_id`` from a record's headers (the outbox writes both),
+    for log lines about a record that was not, or could not be, parsed."""
+    return {
+        name: value.decode("latin-1")
+        for name, value in getattr(record, "headers", None) or ()
+        if name in ("event_id", "correlation_id") and value is not None
+    }
+
+
 def _describe(error: ValidationError) -> str:
     return "; ".join(
         f"{'.'.join(str(part) for part in item['loc']) or '(message)'}: {item['msg']}"
@@ -287,9 +314,21 @@ def _describe(error: ValidationError) -> str:
     )
 
 
+class AppliesRecords(Protocol):
+    """What the batch loop calls per record: an :class:`EventConsumer`, or a stand-in that
+    wraps one (``services.kit.tracing.TracedConsumer``)."""
+
+    async def apply(self, work: UnitOfWork, record: Any) -> DeadLetter | None: ...
+
+
 def subscribe(
-    broker: KafkaBroker, consumers: Sequence[EventConsumer], *, group_id: str, title: str
-) -> None:
+    broker: KafkaBroker,
+    consumers: Sequence[EventConsumer],
+    *,
+    group_id: str,
+    title: str,
+    appliers: Mapping[str, AppliesRecords] | None = None,
+) -> Any:
     """Subscribe a service's group to every topic its consumers read, as one Kafka consumer.
 
     One member per service process, not one per topic: each member that joins a group makes
@@ -297,8 +336,11 @@ def subscribe(
     Batches of up to ``BATCH`` records, applied in partition order in one transaction (see
     :func:`apply_batch`); the batch's offsets are committed after that transaction and the
     dead letters. A crash in between redelivers the batch; the inbox skips what was applied
-    already."""
-    by_topic = {consumer.topic_name: consumer for consumer in consumers}
+    already. ``appliers`` (by topic name) replace the consumers in the batch loop (tracing
+    does). Returns the subscriber (its Kafka consumer gives the lag)."""
+    by_topic: Mapping[str, AppliesRecords] = appliers or {
+        consumer.topic_name: consumer for consumer in consumers
+    }
     database = consumers[0].database
     retry = consumers[0].retry
 
@@ -307,7 +349,7 @@ def subscribe(
         await message.ack()
 
     consume.__name__ = title.replace(":", "_").replace(".", "_").replace("-", "_")
-    broker.subscriber(
+    return broker.subscriber(
         *by_topic,
         group_id=group_id,
         ack_policy=AckPolicy.MANUAL,
