@@ -155,7 +155,7 @@ class EventConsumer:
         self, work: UnitOfWork, record: Any, raw: bytes, event: Envelope[Any]
     ) -> DeadLetter | None:
         if (misrouted := _wrong_key(event, getattr(record, "key", None))) is not None:
-            return self._count(DeadLetter(self, raw, record, "wrong_key", misrouted))
+            return self._count(DeadLetter(self, raw, record, "wrong_key", misrouted, event))
         handler = self.handlers.get(type(event))
         if handler is None:
             self._outcome("skipped")
@@ -171,7 +171,7 @@ class EventConsumer:
                 failures += 1
                 if failures >= self.retry.attempts_before_dlq:
                     log.exception("handler failed for %s, dead-lettering", event.event_id)
-                    return self._count(DeadLetter(self, raw, record, "handler", repr(error)))
+                    return self._count(DeadLetter(self, raw, record, "handler", repr(error), event))
                 delay = self.retry.delay(failures)
                 log.warning("retrying %s in %.1fs after %r", event.event_id, delay, error)
                 await asyncio.sleep(delay)
@@ -215,8 +215,12 @@ class EventConsumer:
         self._outcome("dead_lettered")
         return letter
 
-    async def dead_letter(self, raw: bytes, record: Any, kind: str, error: str) -> None:
-        """Publish the original bytes to the topic's DLQ with the error; awaits the broker's ack."""
+    async def dead_letter(
+        self, raw: bytes, record: Any, kind: str, error: str, event: Envelope[Any] | None = None
+    ) -> None:
+        """Publish the original bytes to the topic's DLQ with the error; awaits the broker's ack.
+        The log line names the event: its envelope's ids when it was parsed, else what the
+        record's headers say."""
         key = getattr(record, "key", None)
         await self.broker.publish(
             raw,
@@ -232,7 +236,8 @@ class EventConsumer:
             },
         )
         self.metrics.dead_letters.labels(self.name, self.topic_name, kind).inc()
-        with bind_ids(record_ids(record)):
+        ids = record_ids(record) if event is None else _ids_of(event)
+        with bind_ids(ids):
             log.warning("dead-lettered a message of %s: %s", self.topic_name, error[:300])
 
 
@@ -245,9 +250,11 @@ class DeadLetter:
     record: Any
     kind: str
     error: str
+    #: The parsed event, when the record parsed (its ids name it in the log).
+    event: Envelope[Any] | None = None
 
     async def send(self) -> None:
-        await self.consumer.dead_letter(self.raw, self.record, self.kind, self.error)
+        await self.consumer.dead_letter(self.raw, self.record, self.kind, self.error, self.event)
 
 
 async def apply_batch(
@@ -305,6 +312,10 @@ def record_ids(record: Any) -> dict[str, str]:
         for name, value in getattr(record, "headers", None) or ()
         if name in ("event_id", "correlation_id") and value is not None
     }
+
+
+def _ids_of(event: Envelope[Any]) -> dict[str, str]:
+    return {"event_id": str(event.event_id), "correlation_id": str(event.correlation_id)}
 
 
 def _describe(error: ValidationError) -> str:
