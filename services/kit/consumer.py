@@ -360,7 +360,7 @@ def subscribe(
         await message.ack()
 
     consume.__name__ = title.replace(":", "_").replace(".", "_").replace("-", "_")
-    return broker.subscriber(
+    subscriber = broker.subscriber(
         *by_topic,
         group_id=group_id,
         ack_policy=AckPolicy.MANUAL,
@@ -368,4 +368,6 @@ def subscribe(
         batch=True,
         max_records=BATCH,
         title=title,
-    )(consume)
+    )
+    subscriber(consume)
+    return subscriber

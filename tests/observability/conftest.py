@@ -1,5 +1,5 @@
 """The four services in this test process, traced into one in-memory exporter, on the real
-Kafka and PostgreSQL: once per module, as in production but for the exporter."""
+Kafka and PostgreSQL: once for this package, as in production but for the exporter."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class Platform:
         return samples
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 async def platform(stack: Servers) -> AsyncIterator[Platform]:
     spans = InMemorySpanExporter()
     prefix = f"obs{uuid4().hex[:8]}."
