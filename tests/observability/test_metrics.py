@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from uuid import uuid4
 
 import pytest
+from opentelemetry.trace import StatusCode
 
 from contracts import ORDERS
 from services.billing.jobs import RENEWALS
@@ -113,6 +114,11 @@ async def test_mails_queued_and_failed_tries(platform: Platform) -> None:
     assert samples["notifier_mails_sent_total"][0][1] == 0
     assert samples["notifier_mails_failed_total"][0][1] == 0, "a failed try is retried first"
     assert samples["notifier_mails_queued"][0][1] >= waiting, "still waiting for a retry"
+    tries = [span for span in platform.spans.get_finished_spans() if span.name == "smtp send"]
+    assert tries, "each try to send a mail is a span"
+    assert tries[-1].resource.attributes["service.name"] == "notifier"
+    assert tries[-1].status.status_code is StatusCode.ERROR
+    assert (tries[-1].attributes or {}).get("server.port") == 9
 
 
 @pytest.mark.parametrize("service", SERVICES)
