@@ -7,8 +7,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from uuid import uuid4
 
@@ -25,6 +27,7 @@ from services.kit.metrics import OutboxBacklog
 from services.kit.outbox import OutboxRelay
 from services.kit.runtime import asyncpg_dsn
 from services.kit.server_spans import ServerSpans
+from services.kit.tracing import provider_from_settings
 from services.orders.app import create_app
 from services.orders.settings import OrdersSettings
 from tests.kit.conftest import ProbeSetup
@@ -159,3 +162,39 @@ def test_a_collector_endpoint_turns_tracing_on() -> None:
     assert runtime.tracer is not None
     assert runtime.database.unit_class is not UnitOfWork
     assert any(middleware.cls is ServerSpans for middleware in app.user_middleware)
+
+
+def test_spans_are_exported_over_otlp_http_to_the_configured_collector() -> None:
+    received: list[tuple[str, str, bytes]] = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, self.headers["Content-Type"], body))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Collector)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_port}"
+        settings = OrdersSettings(service_name="orders", OTEL_EXPORTER_OTLP_ENDPOINT=endpoint)
+        provider = provider_from_settings(settings)
+        assert provider is not None
+        with provider.get_tracer("test").start_as_current_span("a span to export"):
+            pass
+        provider.shutdown()  # flushes the batch
+    finally:
+        server.shutdown()
+        thread.join()
+
+    assert len(received) == 1
+    path, content_type, body = received[0]
+    assert path == "/v1/traces"
+    assert content_type == "application/x-protobuf"
+    assert b"a span to export" in body
+    assert b"orders" in body, "the resource names the service"
