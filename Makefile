@@ -50,6 +50,12 @@ EMAIL ?= ada@example.com
 token:
 	@$(UV) python -m services.kit.mint_token --role $(ROLE) --sub $(SUB) --name "$(NAME)" --email $(EMAIL)
 
+## Every benchmark, one table: ours, the ceiling measured in the same run, the ratio, the goal
+## (about 10 minutes; its own PostgreSQL and Kafka; BENCHMARKS.md says how to read it).
+bench:
+	@bash deploy/setup.sh --bench
+	$(UV) python -m bench
+
 ## Remove the local stack's data (stop it first).
 clean:
 	@$(UV) python -m deploy.stack clean

@@ -19,6 +19,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
+from bench.report import Figure, table
 from services.kit.consumer import BATCH
 from services.kit.kafka import ensure_topics
 from tests.stack import servers
@@ -84,21 +85,26 @@ async def ours(bootstrap: str, topic: str, count: int) -> float:
     return count / elapsed
 
 
-async def run(count: int) -> None:
+async def run(count: int) -> list[Figure]:
     with servers() as stack:
         topic = f"bench-consume-{uuid4().hex[:8]}"
         await ensure_topics(stack.kafka_bootstrap, [topic])
         await produce(stack.kafka_bootstrap, topic, count)
         base = await ceiling(stack.kafka_bootstrap, topic, count)
         mine = await ours(stack.kafka_bootstrap, topic, count)
-        print(
-            f"consumer, {count} messages: FastStream with the kit's ack policy {mine:,.0f} msg/s, "
-            f"ceiling (aiokafka getmany) {base:,.0f} msg/s, ratio {mine / base:.2f} "
-            "(budget >= 0.7)"
+    return [
+        Figure(
+            f"consumer, no-op handler, the kit's ack policy ({count:,} messages)",
+            mine,
+            base,
+            "msg/s",
+            0.8,
+            ceiling_note="aiokafka `getmany`",
         )
+    ]
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=20_000)
-    asyncio.run(run(parser.parse_args().messages))
+    print(table(asyncio.run(run(parser.parse_args().messages))))

@@ -24,6 +24,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.report import Figure, table
 from contracts import TOPICS, Envelope, OrderStatus, SuspensionCause
 from services.audit.tables import journal_entries
 from services.kit.clock import SystemClock
@@ -156,7 +157,7 @@ async def ours(stack: Any, prefix: str, total: int) -> float:
     return float(total / (now - first).total_seconds())
 
 
-async def run(orders: int, per_order: int) -> None:
+async def run(orders: int, per_order: int) -> list[Figure]:
     with servers() as stack:
         prefix = f"bench{uuid4().hex[:8]}."
         await prepare_topics(stack, prefix)
@@ -164,13 +165,16 @@ async def run(orders: int, per_order: int) -> None:
         url = await stack.create_database(f"bench_journal_{prefix.strip('.')}")
         base = await ceiling(url, stack.kafka_bootstrap, prefix, total)
         mine = await ours(stack, prefix, total)
-        print(
-            f"journal ingest, {orders} orders x {per_order} events = {total} events: "
-            f"ours (audit service, chain included) {mine:,.0f} events/s, "
-            f"ceiling (aiokafka getmany + asyncpg COPY) {base:,.0f} events/s, "
-            f"ratio {mine / base:.2f} (budget >= 0.5)"
+    return [
+        Figure(
+            f"journal ingest, hash chain included ({orders} orders x {per_order} events)",
+            mine,
+            base,
+            "events/s",
+            0.5,
+            ceiling_note="aiokafka `getmany` + asyncpg `COPY`",
         )
-        print(f"  ours {total / mine:.2f} s, ceiling {total / base:.2f} s for {total} entries")
+    ]
 
 
 if __name__ == "__main__":
@@ -178,4 +182,4 @@ if __name__ == "__main__":
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--events-per-order", type=int, default=25)
     arguments = parser.parse_args()
-    asyncio.run(run(arguments.orders, arguments.events_per_order))
+    print(table(asyncio.run(run(arguments.orders, arguments.events_per_order))))

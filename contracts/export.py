@@ -4,6 +4,10 @@ One file per event type and version, ``<type>.v<version>.json``, rendered determ
 keys, two-space indent, trailing newline). The schemas are the *validation* schemas: what a
 consumer accepts, which is what a breaking change breaks (``event_id`` shows as optional there,
 because it has a default, while a producer always writes it).
+
+Each schema declares its dialect (``$schema``: JSON Schema 2020-12, the draft Pydantic emits) and
+a stable ``$id`` made from the event's type and version, ``urn:order-platform:event:<type>:v<n>``,
+which names the schema without pretending it can be downloaded from somewhere.
 """
 
 from __future__ import annotations
@@ -12,11 +16,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pydantic.json_schema import GenerateJsonSchema
+
 from contracts import ALL_TOPICS
 from contracts.envelope import Envelope
 
 #: Where the committed schemas live.
 SCHEMA_DIR = Path(__file__).parent / "schemas"
+
+#: The JSON Schema dialect of every exported schema: the one Pydantic generates.
+DIALECT = GenerateJsonSchema.schema_dialect
 
 
 def event_models() -> list[type[Envelope[Any]]]:
@@ -30,9 +39,16 @@ def schema_file_name(model: type[Envelope[Any]]) -> str:
     return f"{fields['type'].default}.v{fields['version'].default}.json"
 
 
+def schema_id(model: type[Envelope[Any]]) -> str:
+    """The stable ``$id`` of a model's schema, e.g. ``urn:order-platform:event:order.placed:v1``."""
+    fields = model.model_fields
+    return f"urn:order-platform:event:{fields['type'].default}:v{fields['version'].default}"
+
+
 def schema_of(model: type[Envelope[Any]]) -> dict[str, Any]:
-    """The JSON Schema (validation mode) of one event model."""
-    return model.model_json_schema(mode="validation")
+    """The JSON Schema (validation mode) of one event model, with its dialect and ``$id``."""
+    schema = model.model_json_schema(mode="validation")
+    return {"$schema": DIALECT, "$id": schema_id(model), **schema}
 
 
 def render(schema: dict[str, Any]) -> str:

@@ -33,7 +33,8 @@ elif [ -x "$HOME/.local/bin/uv" ]; then UV="$HOME/.local/bin/uv"
 else
   UV=.cache/tools/bin/uv
   if [ ! -x "$UV" ]; then
-    python3 -m venv .cache/tools 2>/dev/null || { rm -rf .cache/tools; apt_install python3-venv; python3 -m venv .cache/tools; }
+    # Debian keeps venv's pip bootstrap in python3-venv, which a stock system lacks.
+    python3 -m venv .cache/tools >/dev/null 2>&1 || { rm -rf .cache/tools; apt_install python3-venv; python3 -m venv .cache/tools; }
     .cache/tools/bin/pip install --quiet --disable-pip-version-check "uv==$UV_VERSION" \
       || fail "could not install uv $UV_VERSION from PyPI (see above)"
   fi
@@ -64,4 +65,10 @@ fi
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 if [ ! -f tests/panel/node_modules/axe-core/axe.min.js ]; then
   (cd tests/panel && npm ci --no-audit --no-fund --silent) || fail "npm could not install axe-core for the panel tests (see above)"
+fi
+
+# --- the benchmarks (make bench) ----------------------------------------------------------------
+# wrk, the load generator of the HTTP benchmarks, from Debian's packages.
+if [ "${1:-}" = "--bench" ] && ! command -v wrk >/dev/null 2>&1; then
+  apt_install wrk
 fi

@@ -36,12 +36,10 @@ def _run_until_signalled(process: subprocess.Popen[bytes], stop_signal: int) -> 
     sys.exit(process.wait())
 
 
-def postgres() -> None:
-    server = infra.Postgres(LOCAL / "pg", port=int(os.environ.get("PG_PORT", "55432")))
-    process = server.start()
+def prepare(server: infra.Postgres) -> None:
+    """One database per service, with its owner and its runtime login (deploy/roles.py)."""
     for name in SERVICES:
-        # Each service's owner migrates and its own runtime login serves (deploy/roles.py);
-        # run at every start, so a cluster made before the roles existed is brought in line.
+        # Run at every start, so a cluster made before the roles existed is brought in line.
         for role in (roles.OWNERS[name], roles.RUNTIME[name]):
             server.psql(roles.create_role(role))
         server.ensure_database(name, owner=roles.OWNERS[name])
@@ -49,6 +47,12 @@ def postgres() -> None:
             server.psql(statement)
         for statement in roles.database_statements(name):
             server.psql(statement, database=name)
+
+
+def postgres() -> None:
+    server = infra.Postgres(LOCAL / "pg", port=int(os.environ.get("PG_PORT", "55432")))
+    process = server.start()
+    prepare(server)
     print(
         f"PostgreSQL ready on 127.0.0.1:{server.port}, databases: {', '.join(SERVICES)}; "
         f"files in {server.data_dir}",

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from contracts import TOPICS, Actor, ActorKind, Envelope
 from services.audit import header as headers
+from services.audit.appends import pending_appends
 from services.audit.domain import (
     EntryContent,
     JournalNotFound,
@@ -98,10 +99,10 @@ async def journal_event(
     event is parked and counted by ``unattributed``; it is journaled as soon as the event that
     ties the identifier arrives (e.g. ``invoice.issued`` releases its payments). An event that
     names nothing usable (a notification about no order) is only counted."""
-    repo = JournalRepository(work.session)
-    pending = [event]
-    while pending:
-        pending.extend(await _journal_one(repo, heads, pending.pop(0), now, unattributed))
+    repo = JournalRepository(work.session, pending_appends(work))
+    waiting = [event]
+    while waiting:
+        waiting.extend(await _journal_one(repo, heads, waiting.pop(0), now, unattributed))
 
 
 async def _journal_one(

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from sqlalchemy import (
@@ -36,6 +36,9 @@ from services.audit.domain import (
     Summary,
 )
 from services.audit.header import Header
+
+if TYPE_CHECKING:
+    from services.audit.appends import PendingAppends
 from services.audit.tables import (
     actors,
     journal_entries,
@@ -81,8 +84,10 @@ class StoredEntry:
 
 
 class JournalRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, pending: PendingAppends | None = None) -> None:
         self.session = session
+        #: A consumer batch's appends, written together at its end (services/audit/appends.py).
+        self.pending = pending
 
     # --- writing ------------------------------------------------------------------------
 
@@ -110,8 +115,12 @@ class JournalRepository:
 
         The UPDATE of the head row takes its lock, so appends to one order stay serialised
         whether ``before`` was read under ``lock_journal`` or remembered from an earlier
-        append (which saves the lock's round trip)."""
-        params = {**_entry_row(entry), "actor_name": actor_name}
+        append (which saves the lock's round trip). In a consumer batch the append is queued
+        and checked when the batch is written (``self.pending``)."""
+        if self.pending is not None:
+            self.pending.add(before, entry, header, actor_name)
+            return True
+        params = {**entry_row(entry), "actor_name": actor_name}
         statement = _APPEND
         if header is not None:
             statement = _APPEND_WITH_HEADER
@@ -258,7 +267,7 @@ def _journal(row: Row[Any]) -> OrderJournal:
     return OrderJournal(row.order_id, row.last_seq, row.last_hash, header, row.header)
 
 
-def _entry_row(entry: SealedEntry) -> dict[str, Any]:
+def entry_row(entry: SealedEntry) -> dict[str, Any]:
     c = entry.content
     return {
         "order_id": c.order_id,

@@ -12,9 +12,12 @@
   no order (a payment, an incident known by IP) is keyed as its producer chooses.
 - A known type this consumer has no handler for is skipped and counted.
 - Records come in batches; a batch is applied in one transaction (one commit, not one per
-  record), each record in a savepoint of its own together with its inbox row
-  ``(consumer, event_id)``: a duplicate delivery finds the row and changes nothing, and a
-  record that fails rolls back alone, with the events it queued.
+  record) with an inbox row ``(consumer, event_id)`` per event: a duplicate delivery finds
+  the row and changes nothing. The batch's inbox rows are claimed by one statement and its
+  handlers run one after the other, with no savepoint per record; when a handler fails, that
+  transaction is rolled back and the batch applied again one record at a time, each in a
+  savepoint of its own with its inbox row, so the failing record rolls back alone, with the
+  events it queued.
 - A transient fault (database or broker unreachable, serialisation conflict) is retried with
   backoff for as long as it lasts, never skipped. Any other error is retried a few times and
   then dead-lettered with the error, so one poison message cannot stop the partition.
@@ -27,14 +30,24 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import ValidationError
-from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, Uuid, func
+from sqlalchemy import (
+    Column,
+    DateTime,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Uuid,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert
 
 from contracts.envelope import Envelope, Topic
@@ -126,18 +139,16 @@ class EventConsumer:
         self.retry = retry or RetryPolicy()
         self.max_message_bytes = max_message_bytes
 
-    async def apply(self, work: UnitOfWork, record: Any) -> DeadLetter | None:
-        """Apply one record inside the batch's unit of work, in a savepoint of its own; returns
-        the dead letter to publish when the record cannot be applied.
-
-        A transient fault propagates: the whole batch is rolled back and tried again."""
+    def classify(self, record: Any) -> Envelope[Any] | DeadLetter | None:
+        """The record's event when this consumer handles it, the dead letter when it cannot be
+        applied, None when it is a known type this consumer has no handler for."""
         raw: bytes = record.value or b""
         if len(raw) > self.max_message_bytes:
             error = (
                 f"oversized: {len(raw)} bytes, more than the {self.max_message_bytes} bytes "
                 f"a consumer of {self.topic.name} accepts (not parsed)"
             )
-            return self._count(DeadLetter(self, raw, record, "oversized", error))
+            return DeadLetter(self, raw, record, "oversized", error)
         try:
             event = self.topic.parse(raw)
         except ValidationError as error:
@@ -145,21 +156,32 @@ class EventConsumer:
             # once the contracts know it, replaying the DLQ applies it.
             tag = self.topic.unknown_tag(error)
             if tag is None:
-                return self._count(DeadLetter(self, raw, record, "invalid", _describe(error)))
+                return DeadLetter(self, raw, record, "invalid", _describe(error))
             kind, error_text = self._unknown(tag)
-            return self._count(DeadLetter(self, raw, record, kind, error_text))
-        with bind_event(str(event.event_id), str(event.correlation_id)):
-            return await self._apply_event(work, record, raw, event)
-
-    async def _apply_event(
-        self, work: UnitOfWork, record: Any, raw: bytes, event: Envelope[Any]
-    ) -> DeadLetter | None:
+            return DeadLetter(self, raw, record, kind, error_text)
         if (misrouted := _wrong_key(event, getattr(record, "key", None))) is not None:
-            return self._count(DeadLetter(self, raw, record, "wrong_key", misrouted, event))
-        handler = self.handlers.get(type(event))
-        if handler is None:
+            return DeadLetter(self, raw, record, "wrong_key", misrouted, event)
+        return event if type(event) in self.handlers else None
+
+    async def apply(self, work: UnitOfWork, record: Any) -> DeadLetter | None:
+        """Apply one record inside the batch's unit of work, in a savepoint of its own; returns
+        the dead letter to publish when the record cannot be applied.
+
+        A transient fault propagates: the whole batch is rolled back and tried again."""
+        event = self.classify(record)
+        if event is None:
             self._outcome("skipped")
             return None
+        if isinstance(event, DeadLetter):
+            return self._count(event)
+        with bind_event(str(event.event_id), str(event.correlation_id)):
+            return await self._apply_event(work, record, event)
+
+    async def _apply_event(
+        self, work: UnitOfWork, record: Any, event: Envelope[Any]
+    ) -> DeadLetter | None:
+        raw: bytes = record.value or b""
+        handler = self.handlers[type(event)]
         failures = 0
         while True:
             try:
@@ -259,7 +281,7 @@ class DeadLetter:
 
 async def apply_batch(
     database: Database,
-    by_topic: Mapping[str, AppliesRecords],
+    by_topic: Mapping[str, EventConsumer],
     records: Sequence[Any],
     retry: RetryPolicy,
 ) -> None:
@@ -274,12 +296,19 @@ async def apply_batch(
         attempt += 1
         current: Any = None  # the record being applied: a fault there is logged with its ids
         try:
-            async with database.unit_of_work() as work:
-                letters: list[DeadLetter] = []
-                for current in records:
-                    if letter := await by_topic[current.topic].apply(work, current):
-                        letters.append(letter)
-                current = None
+            try:
+                letters = await _apply_together(database, by_topic, records)
+            except _NotTogether as failed:
+                with bind_ids(failed.ids):
+                    log.info(
+                        "a batch of %d is applied one record at a time: %r", len(records), failed
+                    )
+                async with database.unit_of_work() as work:
+                    letters = []
+                    for current in records:
+                        if letter := await by_topic[current.topic].apply(work, current):
+                            letters.append(letter)
+                    current = None
             for letter in letters:
                 await letter.send()
             return
@@ -289,6 +318,91 @@ async def apply_batch(
             with bind_ids(record_ids(current) if current is not None else {}):
                 report("batch of %d not applied, retrying in %.1fs: %r", len(records), delay, error)
             await asyncio.sleep(delay)
+
+
+class _NotTogether(Exception):
+    """A handler failed on the fast path: the batch is applied again one record at a time."""
+
+    def __init__(self, message: str, ids: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        #: The failing event's ids, for the log line (none when the batch's own writes failed).
+        self.ids = ids or {}
+
+
+#: The batch's inbox rows in one statement; the rows it returns are the events new to it.
+_CLAIM = text("""
+INSERT INTO inbox (consumer, event_id, event_type)
+SELECT * FROM unnest(CAST(:consumers AS varchar[]), CAST(:ids AS uuid[]), CAST(:types AS varchar[]))
+ON CONFLICT DO NOTHING
+RETURNING consumer, event_id
+""")
+
+
+async def _apply_together(
+    database: Database, by_topic: Mapping[str, EventConsumer], records: Sequence[Any]
+) -> list[DeadLetter]:
+    """The fast path: the whole batch in one transaction, its inbox rows claimed by one
+    statement, no savepoint per record; the dead letters to publish are returned.
+
+    Handlers run in record order, exactly as on the per-record path, and their effects commit
+    together with the inbox rows. When a handler fails, everything is rolled back and
+    ``_NotTogether`` raised: the per-record path then contains the failing record in its own
+    savepoint, retries it and dead-letters it alone. A transient fault propagates as is."""
+    found = [(by_topic[record.topic], record) for record in records]
+    classified = [(consumer, consumer.classify(record)) for consumer, record in found]
+    events = [(consumer, event) for consumer, event in classified if isinstance(event, Envelope)]
+    outcomes: list[tuple[EventConsumer, str]] = []
+    async with database.unit_of_work() as work:
+        work.together = True
+        new = await _claim(work, events)
+        for consumer, event in events:
+            key = (consumer.name, event.event_id)
+            if key not in new:  # applied before, or twice in this batch
+                outcomes.append((consumer, "duplicate"))
+                continue
+            new.discard(key)
+            try:
+                with bind_event(str(event.event_id), str(event.correlation_id)):
+                    await consumer.handlers[type(event)](work, event)
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                raise _NotTogether(
+                    f"{event.type} {event.event_id}: {error!r}", _ids_of(event)
+                ) from error
+            outcomes.append((consumer, "applied"))
+        try:
+            await work.flush()
+        except Exception as error:
+            if is_transient(error):
+                raise
+            raise _NotTogether(f"the batch's own writes failed: {error!r}") from error
+    letters = []
+    for consumer, outcome in classified:
+        if outcome is None:
+            consumer._outcome("skipped")
+        elif isinstance(outcome, DeadLetter):
+            letters.append(consumer._count(outcome))
+    for consumer, counted in outcomes:
+        consumer._outcome(counted)
+    return letters
+
+
+async def _claim(
+    work: UnitOfWork, events: Sequence[tuple[EventConsumer, Envelope[Any]]]
+) -> set[tuple[str, Any]]:
+    """Insert the inbox rows of ``events``; the (consumer, event id) pairs that were new."""
+    if not events:
+        return set()
+    claimed = await work.session.execute(
+        _CLAIM,
+        {
+            "consumers": [consumer.name for consumer, _ in events],
+            "ids": [event.event_id for _, event in events],
+            "types": [event.type for _, event in events],
+        },
+    )
+    return {(row.consumer, row.event_id) for row in claimed}
 
 
 def _wrong_key(event: Envelope[Any], key: bytes | None) -> str | None:
@@ -325,20 +439,8 @@ def _describe(error: ValidationError) -> str:
     )
 
 
-class AppliesRecords(Protocol):
-    """What the batch loop calls per record: an :class:`EventConsumer`, or a stand-in that
-    wraps one (``services.kit.tracing.TracedConsumer``)."""
-
-    async def apply(self, work: UnitOfWork, record: Any) -> DeadLetter | None: ...
-
-
 def subscribe(
-    broker: KafkaBroker,
-    consumers: Sequence[EventConsumer],
-    *,
-    group_id: str,
-    title: str,
-    appliers: Mapping[str, AppliesRecords] | None = None,
+    broker: KafkaBroker, consumers: Sequence[EventConsumer], *, group_id: str, title: str
 ) -> Any:
     """Subscribe a service's group to every topic its consumers read, as one Kafka consumer.
 
@@ -347,11 +449,8 @@ def subscribe(
     Batches of up to ``BATCH`` records, applied in partition order in one transaction (see
     :func:`apply_batch`); the batch's offsets are committed after that transaction and the
     dead letters. A crash in between redelivers the batch; the inbox skips what was applied
-    already. ``appliers`` (by topic name) replace the consumers in the batch loop (tracing
-    does). Returns the subscriber (its Kafka consumer gives the lag)."""
-    by_topic: Mapping[str, AppliesRecords] = appliers or {
-        consumer.topic_name: consumer for consumer in consumers
-    }
+    already. Returns the subscriber (its Kafka consumer gives the lag)."""
+    by_topic = {consumer.topic_name: consumer for consumer in consumers}
     database = consumers[0].database
     retry = consumers[0].retry
 

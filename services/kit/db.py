@@ -8,7 +8,7 @@ managed server, which then never falls back to plaintext."""
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,10 +73,24 @@ class UnitOfWork:
     session: AsyncSession
     producer: str
     events: list[Envelope[Any]] = field(default_factory=list)
+    #: True for a consumer batch applied together (services/kit/consumer.py): its handlers
+    #: may queue writes in ``shared`` and do them once, for the batch, ``before_commit``.
+    together: bool = False
+    shared: dict[Any, Any] = field(default_factory=dict)
+    _before_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def publish(self, event: Envelope[Any]) -> None:
         """Queue an event to leave through the outbox when this unit of work commits."""
         self.events.append(event)
+
+    def before_commit(self, write: Callable[[], Awaitable[None]]) -> None:
+        """Run ``write`` in this transaction just before it commits."""
+        self._before_commit.append(write)
+
+    async def flush(self) -> None:
+        """Run the queued writes now (the consumer does, to tell their failure apart)."""
+        while self._before_commit:
+            await self._before_commit.pop(0)()
 
     def outbox_headers(self) -> Mapping[UUID, Mapping[str, str]] | None:
         """Headers to add to some events' outbox rows, by event id (a traced unit of work
@@ -87,18 +101,23 @@ class UnitOfWork:
 class Database:
     """The service's database: engine, session factory and units of work."""
 
-    def __init__(self, url: str, *, producer: str, topic: str | None, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, producer: str, topic: str | None, pool_size: int = 20) -> None:
         self.url = url
         self.producer = producer
         self.engine: AsyncEngine = create_engine(
             url,
+            # Enough for the HTTP requests in flight, the consumers, the relay and the jobs: a
+            # connection beyond the pool is opened for one request and closed after it.
             pool_size=pool_size,
-            max_overflow=pool_size,
+            max_overflow=pool_size // 2,
             # No ping per checkout (a round trip on every request): a connection lost with a
             # database restart fails once, which invalidates the pool and answers 503.
             pool_recycle=1800,
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
         self.outbox = OutboxWriter(topic)
         #: What ``unit_of_work`` opens; tracing swaps in its own class once, at startup.
         self.unit_class: type[UnitOfWork] = UnitOfWork
@@ -109,7 +128,15 @@ class Database:
         async with self.sessions() as session, session.begin():
             work = self.unit_class(session=session, producer=self.producer)
             yield work
+            await work.flush()
             await self.outbox.write(session, work.events, work.outbox_headers())
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only, outside a transaction: no BEGIN and COMMIT round trips
+        around its statements, each of which sees what was committed when it ran."""
+        async with self.read_sessions() as session:
+            yield session
 
     async def ping(self) -> None:
         """Readiness check: the database answers."""

@@ -68,6 +68,11 @@ outbox = Table(
 )
 
 
+# Built once: SQLAlchemy then finds their compiled form by a cache key it computed already.
+_INSERT = outbox.insert()
+_NOTIFY = select(func.pg_notify(NOTIFY_CHANNEL, ""))
+
+
 class OutboxWriter:
     """Writes events as outbox rows inside the caller's transaction; a service publishes on
     its own topic only."""
@@ -105,9 +110,9 @@ class OutboxWriter:
         if extra_headers:
             for event, row in zip(events, rows, strict=True):
                 row["headers"] = {**row["headers"], **extra_headers.get(event.event_id, {})}
-        await session.execute(outbox.insert(), rows)
+        await session.execute(_INSERT, rows)
         # Delivered at commit, once per transaction: wakes the relay without polling.
-        await session.execute(select(func.pg_notify(NOTIFY_CHANNEL, "")))
+        await session.execute(_NOTIFY)
 
 
 class NotPublished(Exception):

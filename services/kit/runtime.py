@@ -65,6 +65,7 @@ class Runtime:
         self.metrics = ConsumerMetrics(registry)
         self.retry = retry
         self.consumers: list[EventConsumer] = []
+        self._consumer_options: list[dict[str, Any]] = []
         self._subscribed = False
         #: Set once, before the runtime starts, when the process traces (:meth:`trace_with`).
         self.tracer: Tracer | None = None
@@ -93,33 +94,35 @@ class Runtime:
 
     def consume(self, topic: Topic, handlers: Mapping[type[Envelope[Any]], Handler]) -> None:
         """Subscribe this service's group to a topic with a handler per event model."""
-        consumer = EventConsumer(
-            name=self.name,
-            topic=topic,
-            handlers=handlers,
-            database=self.database,
-            broker=self.broker,
-            metrics=self.metrics,
-            retry=self.retry,
-            topic_prefix=self.settings.kafka_topic_prefix,
-            max_message_bytes=self.settings.consumer_max_message_bytes,
-        )
-        self.consumers.append(consumer)
+        options: dict[str, Any] = {
+            "name": self.name,
+            "topic": topic,
+            "handlers": handlers,
+            "database": self.database,
+            "broker": self.broker,
+            "metrics": self.metrics,
+            "retry": self.retry,
+            "topic_prefix": self.settings.kafka_topic_prefix,
+            "max_message_bytes": self.settings.consumer_max_message_bytes,
+        }
+        self._consumer_options.append(options)
+        self.consumers.append(EventConsumer(**options))
 
     def subscribe(self) -> None:
         """Register the service's consumers with the broker as one subscription (once)."""
         if self._subscribed or not self.consumers:
             return
         self._subscribed = True
-        tracer = self.tracer
+        if self.tracer is not None:
+            tracer = self.tracer
+            self.consumers = [
+                TracedConsumer(tracer=tracer, **options) for options in self._consumer_options
+            ]
         subscriber = subscribe(
             self.broker,
             self.consumers,
             group_id=self.settings.kafka_topic_prefix + self.name,
             title=f"{self.name}:consumers",
-            appliers=None
-            if tracer is None
-            else {c.topic_name: TracedConsumer(c, tracer) for c in self.consumers},
         )
         self.on_scrape(self._lag.refresher(self.name, subscriber))
 

@@ -24,6 +24,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
 from contracts import ALL_TOPICS
+from services.kit.asyncapi import describe_received
 from services.kit.auth import Authenticator
 from services.kit.db import connect
 from services.kit.kafka import ensure_topics
@@ -91,10 +92,11 @@ def instrument(app: FastAPI, provider: TracerProvider) -> None:
 
 def asyncapi_document(runtime: Runtime, *, title: str, description: str) -> dict[str, Any]:
     """The AsyncAPI document of a service, generated from its broker's subscribers and
-    publishers."""
+    publishers, with the contract events each subscribed topic brings to it."""
     runtime.subscribe()
     spec = AsyncAPI(runtime.broker, title=title, description=description, version="1")
     document: dict[str, Any] = json.loads(spec.to_specification().to_json())
+    describe_received(document, runtime.consumers, service=runtime.name)
     return document
 
 

@@ -10,7 +10,6 @@ Kafka headers like the rest of that column, and read back by the consumer."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +19,7 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer, get_current_span
+from opentelemetry.trace import SpanKind, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from contracts.envelope import Envelope
@@ -70,59 +69,58 @@ class TracedUnitOfWork(UnitOfWork):
         return self.contexts
 
 
-class TracedConsumer:
-    """Stands in for an :class:`EventConsumer` in the batch loop of a traced process: each
-    record is applied in a CONSUMER span whose parent is the context its Kafka headers carry,
-    so the handler (and every event it publishes) joins the producer's trace."""
+#: Trace contexts a traced consumer remembers between parsing a record and handling it; the
+#: oldest are forgotten first (a duplicate's, whose handler never runs).
+REMEMBERED = 1000
 
-    def __init__(self, consumer: EventConsumer, tracer: Tracer) -> None:
+
+class TracedConsumer(EventConsumer):
+    """An :class:`EventConsumer` whose handlers each run in a CONSUMER span, whose parent is
+    the trace context the record's Kafka headers carry: the handler, and every event it
+    publishes, join the producer's trace. Used in place of the plain one by a traced process
+    (``Runtime.subscribe``), on the batch path and on the record-by-record path alike."""
+
+    def __init__(self, *, tracer: Tracer, **options: Any) -> None:
+        super().__init__(**options)
         self.tracer = tracer
-        # A copy: the runtime's consumers stay as they were built, untraced.
-        self.consumer = copy.copy(consumer)
-        self.consumer.handlers = {
-            model: _annotating(handler) for model, handler in consumer.handlers.items()
+        self._records: dict[UUID, Any] = {}
+        self.handlers = {model: self._traced(handler) for model, handler in self.handlers.items()}
+
+    def classify(self, record: Any) -> Envelope[Any] | DeadLetter | None:
+        outcome = super().classify(record)
+        if isinstance(outcome, Envelope):
+            self._records[outcome.event_id] = record
+            while len(self._records) > REMEMBERED:
+                del self._records[next(iter(self._records))]
+        return outcome
+
+    def _traced(self, handler: Handler) -> Handler:
+        async def handle(work: UnitOfWork, event: Envelope[Any]) -> None:
+            record = self._records.get(event.event_id)
+            with self.tracer.start_as_current_span(
+                f"{event.type} process",
+                context=PROPAGATOR.extract(record_context(record)),
+                kind=SpanKind.CONSUMER,
+                attributes=self._attributes(event, record),
+            ):
+                await handler(work, event)
+
+        return handle
+
+    def _attributes(self, event: Envelope[Any], record: Any) -> dict[str, str | int]:
+        return {
+            "messaging.system": "kafka",
+            "messaging.operation.type": "process",
+            "messaging.destination.name": self.topic_name,
+            "messaging.consumer.group.name": self.name,
+            "messaging.destination.partition.id": str(getattr(record, "partition", "")),
+            "messaging.kafka.offset": int(getattr(record, "offset", -1)),
+            "messaging.message.id": str(event.event_id),
+            "event.type": event.type,
+            "event.version": event.version,
+            "correlation.id": str(event.correlation_id),
+            **({"order.id": str(event.order_id)} if event.order_id else {}),
         }
-
-    async def apply(self, work: UnitOfWork, record: Any) -> DeadLetter | None:
-        consumer = self.consumer
-        with self.tracer.start_as_current_span(
-            f"process {consumer.topic.name}",
-            context=PROPAGATOR.extract(record_context(record)),
-            kind=SpanKind.CONSUMER,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.operation.type": "process",
-                "messaging.destination.name": consumer.topic_name,
-                "messaging.consumer.group.name": consumer.name,
-                "messaging.destination.partition.id": str(getattr(record, "partition", "")),
-                "messaging.kafka.offset": int(getattr(record, "offset", -1)),
-            },
-        ) as span:
-            letter = await consumer.apply(work, record)
-            if letter is not None:
-                span.set_attribute("dlq.kind", letter.kind)
-                span.set_status(Status(StatusCode.ERROR, letter.error[:300]))
-            return letter
-
-
-def _annotating(handler: Handler) -> Handler:
-    """The handler, naming on the record's span the event it handles."""
-
-    async def handle(work: UnitOfWork, event: Envelope[Any]) -> None:
-        span = get_current_span()
-        span.update_name(f"{event.type} process")
-        span.set_attributes(
-            {
-                "messaging.message.id": str(event.event_id),
-                "event.type": event.type,
-                "event.version": event.version,
-                "correlation.id": str(event.correlation_id),
-                **({"order.id": str(event.order_id)} if event.order_id else {}),
-            }
-        )
-        await handler(work, event)
-
-    return handle
 
 
 def record_context(record: Any) -> dict[str, str]:

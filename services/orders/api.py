@@ -14,6 +14,7 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
+import pydantic_core
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -115,17 +116,18 @@ async def list_orders(
         search=q,
     )
     page_request = queries.PageRequest(sort, descending, limit, cursor)
-    async with unit_of_work(request, principal) as (work, ctx):
-        page = await queries.list_orders(work.session, where, page_request)
-        columns = await repository.get_columns(work.session, principal.id)
-    today = ctx.now.date()
-    listed = s.OrderList(
-        items=[order_row(row, today) for row in page.rows],
-        next_cursor=page.next_cursor,
-        columns=columns or [],
-    )
-    # Already validated: serialise once instead of FastAPI validating the model a second time.
-    return Response(listed.model_dump_json(), media_type="application/json")
+    runtime: Runtime = request.app.state.runtime
+    async with runtime.database.reading() as session:
+        page = await queries.list_orders(session, where, page_request)
+        columns = await repository.get_columns(session, principal.id)
+    today = runtime.clock.now().date()
+    listed = {
+        "items": [order_row(row, today) for row in page.rows],
+        "next_cursor": page.next_cursor,
+        "columns": columns or [],
+    }
+    # Rows as s.OrderList serialises them, without building fifty models (views.order_row).
+    return Response(pydantic_core.to_json(listed), media_type="application/json")
 
 
 @router.get("/{order_id}", response_model=s.OrderDetail, summary="Manage order: the detail")

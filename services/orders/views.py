@@ -14,9 +14,7 @@ from services.orders.schemas import (
     CompletionOut,
     CustomerOut,
     HoldOut,
-    Money,
     OrderDetail,
-    OrderRow,
     ScheduledOut,
     label,
     menu,
@@ -26,32 +24,37 @@ from services.orders.schemas import (
 from services.orders.transitions import allowed_actions
 
 
-def order_row(row: Any, today: date) -> OrderRow:
-    """A list row straight from the ``orders`` table (no domain object needed to list).
+def order_row(row: Any, today: date) -> dict[str, Any]:
+    """A list row straight from the ``orders`` table, as :class:`OrderRow` serialises it.
 
-    Built without validation: the values come typed from our own table, and a page builds
-    fifty of them (the list's latency budget is tight)."""
+    A page is fifty rows and the list's latency budget is tight: a plain dict, serialised by
+    pydantic's own JSON encoder (the same formats as the model), costs a fraction of building
+    the models. Amounts are pre-formatted as the contracts' ``Amount`` is."""
     scheduled = row.scheduled_cancellation
-    status = OrderStatus(row.status)
-    return OrderRow.model_construct(
-        id=row.id,
-        created_at=row.created_at,
-        service_name=row.service_name,
-        product=row.product,
-        plan=row.plan,
-        main_ip=row.main_ip,
-        paid_until=row.paid_until,
-        days_left=None if row.paid_until is None else max((row.paid_until - today).days, 0),
-        status=status,
-        status_label=label(status),
-        price=Money.model_construct(amount=row.price, currency=row.currency),
-        period_months=row.period_months,
-        comment=row.comment,
-        campaign=row.campaign,
-        invoice_count=row.invoice_count,
-        cancellation_scheduled_for=scheduled and datetime.fromisoformat(scheduled["effective_at"]),
-        customer=CustomerOut.model_construct(id=row.customer_id, name=row.customer_name),
-    )
+    paid_until = row.paid_until
+    return {
+        "id": row.id,
+        "created_at": row.created_at,
+        "service_name": row.service_name,
+        "product": row.product,
+        "plan": row.plan,
+        "main_ip": row.main_ip,
+        "paid_until": paid_until,
+        "days_left": None if paid_until is None else max((paid_until - today).days, 0),
+        "status": row.status,
+        "status_label": _LABELS[row.status],
+        "price": {"amount": format(row.price, "f"), "currency": row.currency},
+        "period_months": row.period_months,
+        "comment": row.comment,
+        "campaign": row.campaign,
+        "invoice_count": row.invoice_count,
+        "cancellation_scheduled_for": scheduled
+        and datetime.fromisoformat(scheduled["effective_at"]),
+        "customer": {"id": row.customer_id, "name": row.customer_name},
+    }
+
+
+_LABELS = {status.value: label(status) for status in OrderStatus}
 
 
 def order_detail(order: Order, invoice_count: int, kind: ActorKind, today: date) -> OrderDetail:

@@ -11,8 +11,10 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from contracts.compat import breaking_changes
 from contracts.export import SCHEMA_DIR, committed_schemas, current_schemas
@@ -72,3 +74,23 @@ def test_schema_files_are_pretty_sorted_and_end_with_a_newline() -> None:
         assert text == json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         properties = schema["properties"]
         assert name == f"{properties['type']['const']}.v{properties['version']['const']}.json"
+
+
+@pytest.mark.parametrize("name", COMMITTED)
+def test_every_schema_declares_its_dialect_and_a_stable_id(name: str) -> None:
+    schema = json.loads(COMMITTED[name])
+    assert schema.get("$schema") == "https://json-schema.org/draft/2020-12/schema", name
+    type_, version = schema["properties"]["type"]["const"], schema["properties"]["version"]["const"]
+    assert schema.get("$id") == f"urn:order-platform:event:{type_}:v{version}", name
+    Draft202012Validator.check_schema(schema)
+
+
+def test_schema_ids_are_unique() -> None:
+    ids = [json.loads(text)["$id"] for text in COMMITTED.values()]
+    assert len(ids) == len(set(ids))
+
+
+def test_every_sample_event_is_valid_against_its_committed_schema(event: Any) -> None:
+    name = f"{event.type}.v{event.version}.json"
+    schema = json.loads(COMMITTED[name])
+    Draft202012Validator(schema).validate(json.loads(event.model_dump_json()))

@@ -1,6 +1,6 @@
 """The order list stays on indexes: with enough rows that the planner has a choice (one
 customer with 6,000 orders among 60,000), ``EXPLAIN`` of every list query shape must show no
-sequential scan of ``orders``. The full-size latency benchmark is ``bench/orders_list.py``."""
+sequential scan of ``orders``. The latency benchmark over HTTP is ``bench/orders_http.py``."""
 
 from __future__ import annotations
 
