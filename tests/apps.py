@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider
 
 from contracts import ALL_TOPICS
 from deploy import roles
@@ -22,6 +23,7 @@ from services.kit.clock import Clock
 from services.kit.kafka import ensure_topics
 from services.kit.migrations import upgrade
 from services.kit.runtime import Runtime
+from services.kit.service import instrument
 from services.kit.settings import LOCAL_JWT_SECRET
 from tests.stack import APP_ROLE, Servers
 
@@ -78,12 +80,15 @@ async def running_service(
     prefix: str,
     clock: Clock | None = None,
     database: str | None = None,
+    tracer_provider: TracerProvider | None = None,
     **overrides: Any,
 ) -> AsyncIterator[RunningService]:
     """One service (``orders``, ``billing``, ``notifier`` or ``audit``) up for a test.
 
     Jobs do not run in the background: the test moves its clock and runs a pass with
-    ``service.runtime.jobs.run_once(name)``. ``database`` reuses a database (a restart)."""
+    ``service.runtime.jobs.run_once(name)``. ``database`` reuses a database (a restart).
+    ``tracer_provider`` traces the service (as ``OTEL_EXPORTER_OTLP_ENDPOINT`` would, but
+    into the test's exporter)."""
     database_given = database is not None
     settings_class, create_app = _factories(name)
     # The audit service runs as deployed: migrated by its owner, serving as its writer login.
@@ -108,6 +113,8 @@ async def running_service(
         **overrides,
     )
     app = create_app(settings, clock=clock)
+    if tracer_provider is not None:
+        instrument(app, tracer_provider)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,

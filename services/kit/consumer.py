@@ -53,6 +53,7 @@ from sqlalchemy.dialects.postgresql import insert
 from contracts.envelope import Envelope, Topic
 from services.kit.db import Database, UnitOfWork
 from services.kit.faults import is_transient
+from services.kit.logs import bind_event, bind_ids
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,12 @@ class ConsumerMetrics:
             "consumer_messages",
             "Messages handled, by outcome",
             ["consumer", "topic", "outcome"],
+            registry=registry,
+        )
+        self.dead_letters = Counter(
+            "dlq_messages",
+            "Messages sent to a dead-letter topic (acknowledged by Kafka), by kind",
+            ["consumer", "topic", "kind"],
             registry=registry,
         )
 
@@ -153,7 +160,7 @@ class EventConsumer:
             kind, error_text = self._unknown(tag)
             return DeadLetter(self, raw, record, kind, error_text)
         if (misrouted := _wrong_key(event, getattr(record, "key", None))) is not None:
-            return DeadLetter(self, raw, record, "wrong_key", misrouted)
+            return DeadLetter(self, raw, record, "wrong_key", misrouted, event)
         return event if type(event) in self.handlers else None
 
     async def apply(self, work: UnitOfWork, record: Any) -> DeadLetter | None:
@@ -167,6 +174,12 @@ class EventConsumer:
             return None
         if isinstance(event, DeadLetter):
             return self._count(event)
+        with bind_event(str(event.event_id), str(event.correlation_id)):
+            return await self._apply_event(work, record, event)
+
+    async def _apply_event(
+        self, work: UnitOfWork, record: Any, event: Envelope[Any]
+    ) -> DeadLetter | None:
         raw: bytes = record.value or b""
         handler = self.handlers[type(event)]
         failures = 0
@@ -180,7 +193,7 @@ class EventConsumer:
                 failures += 1
                 if failures >= self.retry.attempts_before_dlq:
                     log.exception("handler failed for %s, dead-lettering", event.event_id)
-                    return self._count(DeadLetter(self, raw, record, "handler", repr(error)))
+                    return self._count(DeadLetter(self, raw, record, "handler", repr(error), event))
                 delay = self.retry.delay(failures)
                 log.warning("retrying %s in %.1fs after %r", event.event_id, delay, error)
                 await asyncio.sleep(delay)
@@ -224,8 +237,12 @@ class EventConsumer:
         self._outcome("dead_lettered")
         return letter
 
-    async def dead_letter(self, raw: bytes, record: Any, kind: str, error: str) -> None:
-        """Publish the original bytes to the topic's DLQ with the error; awaits the broker's ack."""
+    async def dead_letter(
+        self, raw: bytes, record: Any, kind: str, error: str, event: Envelope[Any] | None = None
+    ) -> None:
+        """Publish the original bytes to the topic's DLQ with the error; awaits the broker's ack.
+        The log line names the event: its envelope's ids when it was parsed, else what the
+        record's headers say."""
         key = getattr(record, "key", None)
         await self.broker.publish(
             raw,
@@ -240,7 +257,10 @@ class EventConsumer:
                 "x-original-offset": str(getattr(record, "offset", "")),
             },
         )
-        log.warning("dead-lettered a message of %s: %s", self.topic_name, error[:300])
+        self.metrics.dead_letters.labels(self.name, self.topic_name, kind).inc()
+        ids = record_ids(record) if event is None else _ids_of(event)
+        with bind_ids(ids):
+            log.warning("dead-lettered a message of %s: %s", self.topic_name, error[:300])
 
 
 @dataclass(frozen=True)
@@ -252,9 +272,11 @@ class DeadLetter:
     record: Any
     kind: str
     error: str
+    #: The parsed event, when the record parsed (its ids name it in the log).
+    event: Envelope[Any] | None = None
 
     async def send(self) -> None:
-        await self.consumer.dead_letter(self.raw, self.record, self.kind, self.error)
+        await self.consumer.dead_letter(self.raw, self.record, self.kind, self.error, self.event)
 
 
 async def apply_batch(
@@ -272,29 +294,39 @@ async def apply_batch(
     attempt = 0
     while True:
         attempt += 1
+        current: Any = None  # the record being applied: a fault there is logged with its ids
         try:
             try:
                 letters = await _apply_together(database, by_topic, records)
             except _NotTogether as failed:
-                log.info("a batch of %d is applied one record at a time: %r", len(records), failed)
+                with bind_ids(failed.ids):
+                    log.info(
+                        "a batch of %d is applied one record at a time: %r", len(records), failed
+                    )
                 async with database.unit_of_work() as work:
-                    letters = [
-                        letter
-                        for record in records
-                        if (letter := await by_topic[record.topic].apply(work, record))
-                    ]
+                    letters = []
+                    for current in records:
+                        if letter := await by_topic[current.topic].apply(work, current):
+                            letters.append(letter)
+                    current = None
             for letter in letters:
                 await letter.send()
             return
         except Exception as error:
             delay = retry.delay(attempt)
             report = log.warning if is_transient(error) else log.exception
-            report("batch of %d not applied, retrying in %.1fs: %r", len(records), delay, error)
+            with bind_ids(record_ids(current) if current is not None else {}):
+                report("batch of %d not applied, retrying in %.1fs: %r", len(records), delay, error)
             await asyncio.sleep(delay)
 
 
 class _NotTogether(Exception):
     """A handler failed on the fast path: the batch is applied again one record at a time."""
+
+    def __init__(self, message: str, ids: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        #: The failing event's ids, for the log line (none when the batch's own writes failed).
+        self.ids = ids or {}
 
 
 #: The batch's inbox rows in one statement; the rows it returns are the events new to it.
@@ -330,11 +362,14 @@ async def _apply_together(
                 continue
             new.discard(key)
             try:
-                await consumer.handlers[type(event)](work, event)
+                with bind_event(str(event.event_id), str(event.correlation_id)):
+                    await consumer.handlers[type(event)](work, event)
             except Exception as error:
                 if is_transient(error):
                     raise
-                raise _NotTogether(f"{event.type} {event.event_id}: {error!r}") from error
+                raise _NotTogether(
+                    f"{event.type} {event.event_id}: {error!r}", _ids_of(event)
+                ) from error
             outcomes.append((consumer, "applied"))
         try:
             await work.flush()
@@ -383,6 +418,20 @@ def _wrong_key(event: Envelope[Any], key: bytes | None) -> str | None:
     )
 
 
+def record_ids(record: Any) -> dict[str, str]:
+    """``event_id`` and ``correlation_id`` from a record's headers (the outbox writes both),
+    for log lines about a record that was not, or could not be, parsed."""
+    return {
+        name: value.decode("latin-1")
+        for name, value in getattr(record, "headers", None) or ()
+        if name in ("event_id", "correlation_id") and value is not None
+    }
+
+
+def _ids_of(event: Envelope[Any]) -> dict[str, str]:
+    return {"event_id": str(event.event_id), "correlation_id": str(event.correlation_id)}
+
+
 def _describe(error: ValidationError) -> str:
     return "; ".join(
         f"{'.'.join(str(part) for part in item['loc']) or '(message)'}: {item['msg']}"
@@ -392,7 +441,7 @@ def _describe(error: ValidationError) -> str:
 
 def subscribe(
     broker: KafkaBroker, consumers: Sequence[EventConsumer], *, group_id: str, title: str
-) -> None:
+) -> Any:
     """Subscribe a service's group to every topic its consumers read, as one Kafka consumer.
 
     One member per service process, not one per topic: each member that joins a group makes
@@ -400,7 +449,7 @@ def subscribe(
     Batches of up to ``BATCH`` records, applied in partition order in one transaction (see
     :func:`apply_batch`); the batch's offsets are committed after that transaction and the
     dead letters. A crash in between redelivers the batch; the inbox skips what was applied
-    already."""
+    already. Returns the subscriber (its Kafka consumer gives the lag)."""
     by_topic = {consumer.topic_name: consumer for consumer in consumers}
     database = consumers[0].database
     retry = consumers[0].retry
@@ -410,7 +459,7 @@ def subscribe(
         await message.ack()
 
     consume.__name__ = title.replace(":", "_").replace(".", "_").replace("-", "_")
-    broker.subscriber(
+    subscriber = broker.subscriber(
         *by_topic,
         group_id=group_id,
         ack_policy=AckPolicy.MANUAL,
@@ -418,4 +467,6 @@ def subscribe(
         batch=True,
         max_records=BATCH,
         title=title,
-    )(consume)
+    )
+    subscriber(consume)
+    return subscriber

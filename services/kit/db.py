@@ -8,10 +8,11 @@ managed server, which then never falls back to plaintext."""
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 from sqlalchemy import MetaData, make_url, text
@@ -91,6 +92,11 @@ class UnitOfWork:
         while self._before_commit:
             await self._before_commit.pop(0)()
 
+    def outbox_headers(self) -> Mapping[UUID, Mapping[str, str]] | None:
+        """Headers to add to some events' outbox rows, by event id (a traced unit of work
+        adds the trace context; this one adds none)."""
+        return None
+
 
 class Database:
     """The service's database: engine, session factory and units of work."""
@@ -113,15 +119,17 @@ class Database:
             self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
         )
         self.outbox = OutboxWriter(topic)
+        #: What ``unit_of_work`` opens; tracing swaps in its own class once, at startup.
+        self.unit_class: type[UnitOfWork] = UnitOfWork
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
         """Open a transaction; commit it with its outbox rows when the block ends cleanly."""
         async with self.sessions() as session, session.begin():
-            work = UnitOfWork(session=session, producer=self.producer)
+            work = self.unit_class(session=session, producer=self.producer)
             yield work
             await work.flush()
-            await self.outbox.write(session, work.events)
+            await self.outbox.write(session, work.events, work.outbox_headers())
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:

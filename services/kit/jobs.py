@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy import func, select
 
 from services.kit.clock import Clock
@@ -41,14 +42,27 @@ class Job:
         return zlib.crc32(f"job:{self.name}".encode())
 
 
+class JobMetrics:
+    """Passes run and passes failed, by job (a pass skipped for another replica's is neither)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.runs = Counter("job_runs", "Job passes run", ["job"], registry=registry)
+        self.failures = Counter(
+            "job_failures", "Job passes that failed (rolled back)", ["job"], registry=registry
+        )
+
+
 class Scheduler:
     """Runs a service's jobs on their intervals; tests call :meth:`run_once` after moving the
     clock instead of waiting."""
 
-    def __init__(self, database: Database, clock: Clock) -> None:
+    def __init__(
+        self, database: Database, clock: Clock, registry: CollectorRegistry | None = None
+    ) -> None:
         self.database = database
         self.clock = clock
         self.jobs: dict[str, Job] = {}
+        self.metrics = JobMetrics(registry or CollectorRegistry())
 
     def add(self, name: str, interval: timedelta, run: JobRun, *, batch_size: int = 500) -> None:
         self.jobs[name] = Job(name, interval, run, batch_size)
@@ -56,11 +70,18 @@ class Scheduler:
     async def run_once(self, name: str) -> int | None:
         """One pass of a job now; ``None`` when another replica is running it."""
         job = self.jobs[name]
-        async with self.database.unit_of_work() as work:
-            locked = await work.session.scalar(select(func.pg_try_advisory_xact_lock(job.lock_key)))
-            if not locked:
-                return None
-            return await job.run(work, self.clock.now())
+        try:
+            async with self.database.unit_of_work() as work:
+                locked = await work.session.scalar(
+                    select(func.pg_try_advisory_xact_lock(job.lock_key))
+                )
+                if not locked:
+                    return None
+                self.metrics.runs.labels(name).inc()
+                return await job.run(work, self.clock.now())
+        except Exception:
+            self.metrics.failures.labels(name).inc()
+            raise
 
     async def run_forever(self) -> None:
         """Every job in its own loop until cancelled."""

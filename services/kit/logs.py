@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import structlog
@@ -96,6 +96,26 @@ def bind_correlation(correlation_id: str | None, **more: Any) -> Iterator[None]:
         **{key: value for key, value in values.items() if value is not None}
     ):
         yield
+
+
+def bind_ids(ids: Mapping[str, str]) -> AbstractContextManager[None]:
+    """Bind the ``event_id`` and ``correlation_id`` that ``ids`` has (from Kafka headers or an
+    outbox row: either may be missing)."""
+    return bind_correlation(ids.get("correlation_id"), event_id=ids.get("event_id"))
+
+
+@contextmanager
+def bind_event(event_id: str, correlation_id: str) -> Iterator[None]:
+    """Bind an event's ids to every log line inside: what a consumer or the relay logs while
+    handling one event names it. Cheaper than :func:`bind_correlation` (no copy of the whole
+    context), as it runs once per consumed record."""
+    tokens = structlog.contextvars.bind_contextvars(
+        event_id=event_id, correlation_id=correlation_id
+    )
+    try:
+        yield
+    finally:
+        structlog.contextvars.reset_contextvars(**tokens)
 
 
 def current_correlation_id() -> str | None:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 from faststream.kafka import KafkaBroker
@@ -41,6 +42,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.envelope import Envelope
+from services.kit.logs import bind_ids
 
 log = logging.getLogger(__name__)
 
@@ -78,27 +80,51 @@ class OutboxWriter:
     def __init__(self, topic: str | None) -> None:
         self.topic = topic
 
-    async def write(self, session: AsyncSession, events: Sequence[Envelope[Any]]) -> None:
+    async def write(
+        self,
+        session: AsyncSession,
+        events: Sequence[Envelope[Any]],
+        extra_headers: Mapping[UUID, Mapping[str, str]] | None = None,
+    ) -> None:
+        """Write ``events`` as rows; ``extra_headers`` (by event id) go into a row's headers,
+        which the relay sends as Kafka headers (the trace context of a traced process)."""
         if not events:
             return
         if self.topic is None:
             raise RuntimeError("this service publishes no events")
-        await session.execute(
-            _INSERT,
-            [
-                {
-                    "event_id": event.event_id,
-                    "topic": self.topic,
-                    "key": str(event.order_id) if event.order_id else None,
-                    "event_type": event.type,
-                    "payload": event.model_dump_json().encode(),
-                    "headers": {"correlation_id": str(event.correlation_id)},
-                }
-                for event in events
-            ],
-        )
+        rows: list[dict[str, Any]] = [
+            {
+                "event_id": event.event_id,
+                "topic": self.topic,
+                "key": str(event.order_id) if event.order_id else None,
+                "event_type": event.type,
+                "payload": event.model_dump_json().encode(),
+                # Read by consumers' logs before (or without) parsing the payload.
+                "headers": {
+                    "event_id": str(event.event_id),
+                    "correlation_id": str(event.correlation_id),
+                },
+            }
+            for event in events
+        ]
+        if extra_headers:
+            for event, row in zip(events, rows, strict=True):
+                row["headers"] = {**row["headers"], **extra_headers.get(event.event_id, {})}
+        await session.execute(_INSERT, rows)
         # Delivered at commit, once per transaction: wakes the relay without polling.
         await session.execute(_NOTIFY)
+
+
+class NotPublished(Exception):
+    """Kafka did not take an outbox row (the cause says why); the batch stays unpublished."""
+
+    def __init__(self, row: Any, cause: BaseException) -> None:
+        super().__init__(f"outbox row {row.id} ({row.topic}) not published: {cause!r}")
+        self.event_id = str(row.event_id)
+        self.correlation_id = str(row.headers.get("correlation_id", ""))
+
+    def ids(self) -> dict[str, str]:
+        return {"event_id": self.event_id, "correlation_id": self.correlation_id}
 
 
 class OutboxRelay:
@@ -131,6 +157,7 @@ class OutboxRelay:
                 await session.execute(
                     select(
                         outbox.c.id,
+                        outbox.c.event_id,
                         outbox.c.topic,
                         outbox.c.key,
                         outbox.c.payload,
@@ -154,17 +181,24 @@ class OutboxRelay:
         return len(rows)
 
     async def _send(self, rows: Sequence[Any]) -> None:
-        pending = [
-            await self.broker.publish(
-                row.payload,
-                topic=row.topic,
-                key=row.key.encode() if row.key else None,
-                headers={name: str(value) for name, value in row.headers.items()},
-                no_confirm=True,
-            )
-            for row in rows
-        ]
-        await asyncio.gather(*pending)
+        pending = []
+        for row in rows:
+            try:
+                pending.append(
+                    await self.broker.publish(
+                        row.payload,
+                        topic=row.topic,
+                        key=row.key.encode() if row.key else None,
+                        headers={name: str(value) for name, value in row.headers.items()},
+                        no_confirm=True,
+                    )
+                )
+            except Exception as error:
+                raise NotPublished(row, error) from error
+        outcomes = await asyncio.gather(*pending, return_exceptions=True)
+        for row, outcome in zip(rows, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                raise NotPublished(row, outcome) from outcome
 
     async def run(self) -> None:
         """Publish until cancelled: woken by NOTIFY, polling as the fallback."""
@@ -177,7 +211,10 @@ class OutboxRelay:
                     count = await self.publish_batch()
                     backoff = 0.1
                 except Exception as error:
-                    log.warning("outbox relay failed, retrying in %.1fs: %r", backoff, error)
+                    # A row Kafka refused names its event; a database fault concerns none.
+                    ids = error.ids() if isinstance(error, NotPublished) else {}
+                    with bind_ids(ids):
+                        log.warning("outbox relay failed, retrying in %.1fs: %r", backoff, error)
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 10.0)
                     continue

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from faststream.kafka import KafkaBroker
+from opentelemetry.trace import Tracer
 from prometheus_client import CollectorRegistry
 
 from contracts.envelope import Envelope, Topic
@@ -23,8 +24,17 @@ from services.kit.consumer import (
 from services.kit.db import Database, asyncpg_dsn
 from services.kit.jobs import Scheduler, scheduled
 from services.kit.kafka import make_broker
+from services.kit.metrics import (
+    ConsumerLag,
+    OutboxBacklog,
+    PoolCollector,
+    Refresh,
+    add_process_collectors,
+    refresh_all,
+)
 from services.kit.outbox import OutboxRelay
 from services.kit.settings import ServiceSettings
+from services.kit.tracing import TracedConsumer, TracedUnitOfWork
 
 __all__ = ["Runtime", "asyncpg_dsn"]
 
@@ -51,14 +61,24 @@ class Runtime:
             topic=settings.kafka_topic_prefix + publishes_on.name if publishes_on else None,
         )
         self.broker: KafkaBroker = make_broker(settings.kafka(), client_id=self.name)
+        self.registry = registry
         self.metrics = ConsumerMetrics(registry)
         self.retry = retry
         self.consumers: list[EventConsumer] = []
+        self._consumer_options: list[dict[str, Any]] = []
         self._subscribed = False
-        self.jobs = Scheduler(self.database, self.clock)
+        #: Set once, before the runtime starts, when the process traces (:meth:`trace_with`).
+        self.tracer: Tracer | None = None
+        self.jobs = Scheduler(self.database, self.clock, registry)
         self.relay: OutboxRelay | None = None
+        #: Awaited by ``/metrics`` before it answers (:meth:`on_scrape`).
+        self.scrape_refreshes: list[Refresh] = []
+        self._lag = ConsumerLag(registry)
+        add_process_collectors(registry)
+        registry.register(PoolCollector(self.database.engine))
         if publishes_on is None:
             return
+        self.on_scrape(OutboxBacklog(registry).refresher(self.database.engine))
         self.relay = OutboxRelay(
             self.database.sessions,
             self.broker,
@@ -74,30 +94,53 @@ class Runtime:
 
     def consume(self, topic: Topic, handlers: Mapping[type[Envelope[Any]], Handler]) -> None:
         """Subscribe this service's group to a topic with a handler per event model."""
-        consumer = EventConsumer(
-            name=self.name,
-            topic=topic,
-            handlers=handlers,
-            database=self.database,
-            broker=self.broker,
-            metrics=self.metrics,
-            retry=self.retry,
-            topic_prefix=self.settings.kafka_topic_prefix,
-            max_message_bytes=self.settings.consumer_max_message_bytes,
-        )
-        self.consumers.append(consumer)
+        options: dict[str, Any] = {
+            "name": self.name,
+            "topic": topic,
+            "handlers": handlers,
+            "database": self.database,
+            "broker": self.broker,
+            "metrics": self.metrics,
+            "retry": self.retry,
+            "topic_prefix": self.settings.kafka_topic_prefix,
+            "max_message_bytes": self.settings.consumer_max_message_bytes,
+        }
+        self._consumer_options.append(options)
+        self.consumers.append(EventConsumer(**options))
 
     def subscribe(self) -> None:
         """Register the service's consumers with the broker as one subscription (once)."""
         if self._subscribed or not self.consumers:
             return
         self._subscribed = True
-        subscribe(
+        if self.tracer is not None:
+            tracer = self.tracer
+            self.consumers = [
+                TracedConsumer(tracer=tracer, **options) for options in self._consumer_options
+            ]
+        subscriber = subscribe(
             self.broker,
             self.consumers,
             group_id=self.settings.kafka_topic_prefix + self.name,
             title=f"{self.name}:consumers",
         )
+        self.on_scrape(self._lag.refresher(self.name, subscriber))
+
+    def trace_with(self, tracer: Tracer) -> None:
+        """Trace this process: units of work carry the trace context into the outbox, and
+        each consumed record is applied in a span. Once, before the runtime starts."""
+        if self._subscribed:
+            raise RuntimeError("tracing is set up before the runtime starts")
+        self.tracer = tracer
+        self.database.unit_class = TracedUnitOfWork
+
+    def on_scrape(self, refresh: Refresh) -> None:
+        """Have ``/metrics`` bring some gauges up to date before it answers."""
+        self.scrape_refreshes.append(refresh)
+
+    async def refresh_metrics(self) -> None:
+        """The gauges that need a query or the Kafka client, brought up to date."""
+        await refresh_all(self.scrape_refreshes)
 
     async def kafka_ping(self) -> None:
         """Readiness check: the broker answers."""

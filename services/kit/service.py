@@ -20,6 +20,7 @@ import asyncpg
 import uvicorn
 from fastapi import APIRouter, FastAPI
 from faststream.specification import AsyncAPI
+from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
 from contracts import ALL_TOPICS
@@ -30,7 +31,9 @@ from services.kit.kafka import ensure_topics
 from services.kit.logs import configure_logging, get_logger
 from services.kit.migrations import upgrade
 from services.kit.runtime import Runtime
+from services.kit.server_spans import ServerSpans
 from services.kit.settings import ServiceSettings
+from services.kit.tracing import provider_from_settings
 from services.kit.web import Check, install_kit
 
 log = get_logger(__name__)
@@ -49,10 +52,16 @@ def service_app(
     """The service's HTTP app; its lifespan runs the runtime (consumers and relay).
     ``/readyz`` checks the database and Kafka, and the service's own ``checks``."""
 
+    provider = provider_from_settings(runtime.settings)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        async with runtime.running():
-            yield
+        try:
+            async with runtime.running():
+                yield
+        finally:
+            if provider is not None:
+                provider.shutdown()  # exports the spans still waiting in the batch
 
     app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
     app.state.runtime = runtime
@@ -62,10 +71,23 @@ def service_app(
         domain_errors=domain_errors,
         checks={"database": runtime.database.ping, "kafka": runtime.kafka_ping, **(checks or {})},
         registry=registry,
+        before_scrape=runtime.refresh_metrics,
     )
     for router in routers:
         app.include_router(router)
+    if provider is not None:
+        instrument(app, provider)
     return app
+
+
+def instrument(app: FastAPI, provider: TracerProvider) -> None:
+    """Trace a service's app with ``provider``: a SERVER span per request, the trace context
+    into the outbox, a span per consumed record. Once, before the app starts; an app never
+    instrumented carries none of it."""
+    runtime: Runtime = app.state.runtime
+    tracer = provider.get_tracer("services.kit")
+    runtime.trace_with(tracer)
+    app.add_middleware(ServerSpans, tracer=tracer)
 
 
 def asyncapi_document(runtime: Runtime, *, title: str, description: str) -> dict[str, Any]:

@@ -70,6 +70,11 @@ class ServiceSettings(BaseSettings):
     #: Tests switch the background jobs off and run each pass themselves after moving the clock.
     run_jobs: bool = True
     log_json: bool = Field(default=True, validation_alias="LOG_JSON")
+    #: The OpenTelemetry collector's base URL (``http://collector:4318``), the standard
+    #: variable: traces go there over OTLP/HTTP. Unset, nothing is traced.
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT"
+    )
 
     def kafka(self) -> KafkaConnection:
         """How every Kafka client of this process connects."""

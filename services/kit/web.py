@@ -92,7 +92,7 @@ class CorrelationIdMiddleware:
                 self._record(scope, status, time.perf_counter() - started)
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
-        method, path, route = scope["method"], scope["path"], _route_template(scope)
+        method, path, route = scope["method"], scope["path"], route_template(scope)
         if self.metrics is not None:
             self.metrics.observe(method, route, status, seconds)
         # Reads that succeed are the bulk of the traffic and change nothing: debug detail.
@@ -119,7 +119,8 @@ def _correlation_id(scope: Scope) -> str:
     return str(uuid.uuid4())
 
 
-def _route_template(scope: Scope) -> str:
+def route_template(scope: Scope) -> str:
+    """The template of the route that answered (``/v1/orders/{order_id}``), or ``unmatched``."""
     # A label per template, not per path, keeps the metric's cardinality bounded. FastAPI
     # 0.165 keeps the included router's prefix only in its effective route context.
     context = scope.get("fastapi", {}).get("effective_route_context")
@@ -147,10 +148,12 @@ def health_router(
     *,
     registry: CollectorRegistry | None = None,
     check_timeout: float = CHECK_TIMEOUT_SECONDS,
+    before_scrape: Callable[[], Awaitable[None]] | None = None,
 ) -> APIRouter:
     """``/healthz`` (alive), ``/readyz`` (every check passes within ``check_timeout``
     seconds; 503 problem naming each failing one otherwise) and ``/metrics`` (Prometheus text
-    of ``registry``, the default registry when ``None``)."""
+    of ``registry``, the default registry when ``None``, after ``before_scrape`` has brought
+    the gauges that need a query up to date)."""
     router = APIRouter(tags=["operations"])
     metrics_registry = REGISTRY if registry is None else registry
 
@@ -176,6 +179,8 @@ def health_router(
 
     @router.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
+        if before_scrape is not None:
+            await before_scrape()
         return Response(generate_latest(metrics_registry), media_type=CONTENT_TYPE_LATEST)
 
     return router
@@ -205,6 +210,7 @@ def install_kit(
     domain_errors: Mapping[type[Exception], int] | None = None,
     checks: Mapping[str, Check] | None = None,
     registry: CollectorRegistry | None = None,
+    before_scrape: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Wire the kit into a service's app the one way every service does it.
 
@@ -215,4 +221,4 @@ def install_kit(
     app.state.authenticator = authenticator
     install_problem_handlers(app, domain_errors)
     app.add_middleware(CorrelationIdMiddleware, metrics=HttpMetrics(registry))
-    app.include_router(health_router(checks or {}, registry=registry))
+    app.include_router(health_router(checks or {}, registry=registry, before_scrape=before_scrape))

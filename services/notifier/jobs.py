@@ -12,7 +12,8 @@ from services.kit.db import UnitOfWork
 from services.kit.runtime import Runtime
 from services.notifier import domain, repository
 from services.notifier.domain import RetryPolicy
-from services.notifier.mailer import Smtp, send_due_mails
+from services.notifier.mail_metrics import MailMetrics
+from services.notifier.mailer import Sending, Smtp, send_due_mails
 from services.notifier.notices import Context, tell
 from services.notifier.settings import NotifierSettings
 
@@ -56,10 +57,13 @@ def add_jobs(runtime: Runtime, ctx: Context, settings: NotifierSettings) -> None
     retry = RetryPolicy(
         settings.mail_max_attempts, settings.mail_retry_first_delay, settings.mail_retry_max_delay
     )
+    metrics = MailMetrics(runtime.registry)
+    runtime.on_scrape(metrics.refresher(runtime.database.sessions))
+    sending = Sending(smtp, retry, metrics, tracer=lambda: runtime.tracer)
     runtime.jobs.add(
         SEND_MAIL,
         settings.mail_poll_interval,
-        partial(send_due_mails, smtp=smtp, retry=retry, batch=50),
+        partial(send_due_mails, sending=sending, batch=50),
         batch_size=50,
     )
     runtime.jobs.add(

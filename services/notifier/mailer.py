@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ssl
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -19,12 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiosmtplib
+from opentelemetry.trace import SpanKind, Tracer
 
 from contracts import SYSTEM_ACTOR, NotificationChannel, NotificationDelivered, NotificationFailed
 from contracts.notifier import NotificationDeliveredData, NotificationFailedData
 from services.kit.db import UnitOfWork
 from services.notifier import repository
 from services.notifier.domain import RetryPolicy
+from services.notifier.mail_metrics import MailMetrics
 from services.notifier.message import Identity, RecordedMail, wire_bytes
 
 if TYPE_CHECKING:
@@ -115,23 +118,56 @@ def _unreachable(error: Exception) -> bool:
     return isinstance(error, OSError | TimeoutError | aiosmtplib.SMTPServerDisconnected)
 
 
-async def send_due_mails(
-    work: UnitOfWork, now: datetime, *, smtp: Smtp, retry: RetryPolicy, batch: int
-) -> int:
+@dataclass(frozen=True)
+class Sending:
+    """How the mail job sends: the server, the retries, and what it reports (its counters;
+    a span per mail when the process traces, the tracer being known only once the app is
+    assembled, hence asked for at each pass)."""
+
+    smtp: Smtp
+    retry: RetryPolicy
+    metrics: MailMetrics
+    tracer: Callable[[], Tracer | None] = lambda: None
+
+    async def send(self, mail: Any) -> None:
+        tracer = self.tracer()
+        if tracer is None:
+            await self.smtp.send(mail)
+            return
+        with tracer.start_as_current_span(
+            "smtp send",
+            kind=SpanKind.CLIENT,
+            attributes={
+                "mail.id": str(mail.id),
+                "mail.kind": mail.kind,
+                "mail.attempt": mail.attempts + 1,
+                "server.address": self.smtp.host,
+                "server.port": self.smtp.port,
+                **({"order.id": str(mail.order_id)} if mail.order_id else {}),
+            },
+        ):
+            await self.smtp.send(mail)
+
+
+async def send_due_mails(work: UnitOfWork, now: datetime, *, sending: Sending, batch: int) -> int:
     """One pass: try every due mail once; returns how many were tried."""
     due = await repository.due_mails(work.session, now, batch)
     for mail in due:
-        await _try(work, mail, now, smtp, retry)
+        await _try(work, mail, now, sending)
     return len(due)
 
 
-async def _try(work: UnitOfWork, mail: Any, now: datetime, smtp: Smtp, retry: RetryPolicy) -> None:
+async def _try(work: UnitOfWork, mail: Any, now: datetime, sending: Sending) -> None:
     attempts = mail.attempts + 1
     try:
-        await smtp.send(mail)
+        await sending.send(mail)
     except SEND_ERRORS as error:
-        await _failed_try(work, mail, now, attempts, retry, f"{type(error).__name__}: {error}")
+        sending.metrics.failed_tries.inc()
+        reason = f"{type(error).__name__}: {error}"
+        if await _failed_try(work, mail, now, attempts, sending.retry, reason):
+            sending.metrics.failed.inc()
         return
+    sending.metrics.sent.inc()
     await repository.update_mail(
         work.session, mail.id, status="sent", attempts=attempts, sent_at=now, last_error=None
     )
@@ -146,7 +182,8 @@ async def _try(work: UnitOfWork, mail: Any, now: datetime, smtp: Smtp, retry: Re
 
 async def _failed_try(
     work: UnitOfWork, mail: Any, now: datetime, attempts: int, retry: RetryPolicy, error: str
-) -> None:
+) -> bool:
+    """Record a failed try; returns whether it was the last (the mail is given up on)."""
     delay = retry.next_delay(attempts)
     if delay is not None:
         await repository.update_mail(
@@ -156,7 +193,7 @@ async def _failed_try(
             next_attempt_at=now + delay,
             last_error=error[:2000],
         )
-        return
+        return False
     await repository.update_mail(
         work.session, mail.id, status="failed", attempts=attempts, last_error=error[:2000]
     )
@@ -169,6 +206,7 @@ async def _failed_try(
         attempts=attempts,
     )
     work.publish(NotificationFailed(**_envelope(work, mail, now), data=data))
+    return True
 
 
 def _envelope(work: UnitOfWork, mail: Any, now: datetime) -> dict[str, Any]:

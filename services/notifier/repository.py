@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, select, tuple_, update
+from sqlalchemy import Row, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -177,6 +177,12 @@ async def due_mails(session: AsyncSession, now: datetime, limit: int) -> Sequenc
         .with_for_update(skip_locked=True)
     )
     return (await session.execute(query)).all()
+
+
+async def pending_mails(session: AsyncSession) -> int:
+    """How many mails wait to be sent (first try or a retry); read on the partial index."""
+    query = select(func.count()).select_from(mails).where(mails.c.status == "pending")
+    return int(await session.scalar(query) or 0)
 
 
 async def update_mail(session: AsyncSession, mail_id: UUID, **values: Any) -> None:

@@ -1,0 +1,84 @@
+"""One trace from ``POST /orders`` through the outbox and Kafka into billing's and audit's
+handlers, and on through the invoice billing publishes in turn."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import uuid4
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanKind
+
+from tests.apps import bearer
+from tests.helpers import eventually
+from tests.observability.conftest import Platform
+
+CUSTOMER = bearer("customer", "c-trace", name="Tracy", email="tracy@example.com")
+
+
+def handled(
+    spans: Sequence[ReadableSpan], consumer: str, event_type: str, order_id: str
+) -> ReadableSpan | None:
+    """The span in which ``consumer`` handled ``event_type`` about the order, if any yet."""
+    for span in spans:
+        attributes = span.attributes or {}
+        if (
+            attributes.get("messaging.consumer.group.name") == consumer
+            and attributes.get("event.type") == event_type
+            and attributes.get("order.id") == order_id
+        ):
+            return span
+    return None
+
+
+async def test_one_trace_from_the_request_to_the_invoice_and_the_journal(
+    platform: Platform,
+) -> None:
+    response = await platform.services["orders"].http.post(
+        "/orders",
+        json={"plan": "vps-s", "period_months": 1},
+        headers={**CUSTOMER, "Idempotency-Key": str(uuid4())},
+    )
+    assert response.status_code == 201, response.text
+    order_id = response.json()["id"]
+
+    async def all_handled() -> bool:
+        spans = platform.spans.get_finished_spans()
+        wanted = [
+            ("billing", "order.placed"),
+            ("audit", "order.placed"),
+            ("audit", "invoice.issued"),
+        ]
+        return all(handled(spans, *pair, order_id) for pair in wanted)
+
+    await eventually(all_handled, timeout=60)
+    spans = platform.spans.get_finished_spans()
+    request = next(
+        span
+        for span in spans
+        if span.kind is SpanKind.SERVER
+        and span.name == "POST /orders"
+        and span.resource.attributes["service.name"] == "orders"
+        and (span.attributes or {}).get("correlation.id") == response.headers["X-Correlation-ID"]
+    )
+    invoicing = handled(spans, "billing", "order.placed", order_id)
+    journal = handled(spans, "audit", "order.placed", order_id)
+    invoice_journal = handled(spans, "audit", "invoice.issued", order_id)
+    assert invoicing is not None
+    assert journal is not None
+    assert invoice_journal is not None
+
+    def parent_of(span: ReadableSpan) -> int | None:
+        return span.parent.span_id if span.parent else None
+
+    trace_id = request.context.trace_id
+    assert {s.context.trace_id for s in (invoicing, journal, invoice_journal)} == {trace_id}
+    # Billing's and audit's handlers are children of the request; the journal entry of the
+    # invoice is a child of billing's handler, whose outbox row carried its context on.
+    assert parent_of(invoicing) == request.context.span_id
+    assert parent_of(journal) == request.context.span_id
+    assert parent_of(invoice_journal) == invoicing.context.span_id
+    assert invoicing.kind is SpanKind.CONSUMER
+    assert invoicing.resource.attributes["service.name"] == "billing"
+    assert journal.resource.attributes["service.name"] == "audit"
+    assert invoicing.name == "order.placed process"
