@@ -15,10 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -41,6 +38,12 @@ def provider_from_settings(settings: ServiceSettings) -> TracerProvider | None:
     endpoint = settings.otel_exporter_otlp_endpoint
     if not endpoint:
         return None
+    # Imported only by a process that traces: the exporter brings protobuf and its own
+    # HTTP client, megabytes that a process which does not trace should not hold.
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
     resource = Resource.create(
         {"service.name": settings.service_name, "deployment.environment": settings.environment}
     )
