@@ -6,10 +6,9 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from contracts import AUDIT
-from services.audit import jobs
+from services.audit import jobs, reactions
 from services.audit.api import router
 from services.audit.checkpoints import EntryNotCheckpointed
-from services.audit.consumers import subscribe_all
 from services.audit.domain import (
     AlreadyRedacted,
     CorrectedEntryNotFound,
@@ -48,8 +47,8 @@ def create_runtime(
 ) -> Runtime:
     """Audit journals every event of every topic and publishes its checkpoints."""
     runtime = Runtime(settings, publishes_on=AUDIT, registry=registry, clock=clock)
-    subscribe_all(runtime, registry)
-    jobs.schedule(runtime, settings.signer(), settings.checkpoint_interval)
+    reactions.subscribe(runtime, registry)
+    jobs.register(runtime, settings.signer(), settings.checkpoint_interval)
     return runtime
 
 

@@ -15,7 +15,7 @@ from contracts import SYSTEM_ACTOR, CheckpointLeaf, JournalCheckpointed, Journal
 from services.audit import merkle
 from services.audit.checkpoints import Checkpoint, EntryNotCheckpointed, Leaf, make_checkpoint
 from services.audit.domain import EntryKind, JournalNotFound, timestamp
-from services.audit.handlers import readable_journal
+from services.audit.journal import readable_journal
 from services.audit.lines import entry_line
 from services.audit.repository import JournalRepository, StoredEntry
 from services.audit.signing import Signer

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from contracts import BILLING
-from services.billing import consumers, jobs
+from services.billing import jobs, reactions
 from services.billing.api import router
 from services.billing.domain import (
     CurrencyMismatch,
@@ -16,6 +16,7 @@ from services.billing.domain import (
     TransitionNotAllowed,
     UnmatchedPaymentNotFound,
 )
+from services.billing.outgoing import BILLING_ACTOR
 from services.billing.settings import BillingSettings
 from services.kit.clock import Clock
 from services.kit.runtime import Runtime
@@ -38,10 +39,12 @@ def create_runtime(
     settings: BillingSettings, registry: CollectorRegistry, clock: Clock | None = None
 ) -> Runtime:
     """Billing's runtime: consumers of orders and payments, jobs, outbox to billing.events."""
-    runtime = Runtime(settings, publishes_on=BILLING, registry=registry, clock=clock)
+    runtime = Runtime(
+        settings, publishes_on=BILLING, registry=registry, clock=clock, actor=BILLING_ACTOR
+    )
     policy = settings.dunning_policy()
-    consumers.subscribe(runtime, policy)
-    jobs.schedule(runtime, policy, settings.jobs_interval, registry)
+    reactions.subscribe(runtime, policy)
+    jobs.register(runtime, policy, settings.jobs_interval, registry)
     return runtime
 
 

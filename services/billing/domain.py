@@ -245,6 +245,14 @@ def new_invoice(
     )
 
 
+class BilledOrderStatus(StrEnum):
+    """Billing's view of an order: placed, in a paid period, or cancelled."""
+
+    PLACED = "placed"
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+
+
 @dataclass(frozen=True)
 class BilledOrder:
     """What billing knows of an order to invoice its renewals."""

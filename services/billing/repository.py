@@ -17,6 +17,7 @@ from contracts.billing import InvoiceKind, OverdueStage
 from services.billing.domain import (
     UNPAID,
     BilledOrder,
+    BilledOrderStatus,
     Exemption,
     Invoice,
     InvoiceStatus,
@@ -51,7 +52,7 @@ async def add_order(session: AsyncSession, order: BilledOrder) -> bool:
             price=order.price,
             currency=order.currency,
             period_months=order.period_months,
-            status="placed",
+            status=BilledOrderStatus.PLACED.value,
         )
         .on_conflict_do_nothing()
         .returning(orders.c.order_id)
@@ -59,12 +60,30 @@ async def add_order(session: AsyncSession, order: BilledOrder) -> bool:
     return inserted is not None
 
 
-async def update_order(session: AsyncSession, order_id: UUID, **values: Any) -> bool:
+@dataclass(frozen=True)
+class OrderChange:
+    """What an order's event changes in billing's view of it (``None``: unchanged)."""
+
+    status: BilledOrderStatus | None = None
+    paid_until: date | None = None
+    ends_at_period_end: bool | None = None
+
+
+async def update_order(session: AsyncSession, order_id: UUID, change: OrderChange) -> bool:
     """Change billing's view of an order; False when billing does not know the order."""
+    values = {
+        name: value
+        for name, value in (
+            ("status", change.status and change.status.value),
+            ("paid_until", change.paid_until),
+            ("ends_at_period_end", change.ends_at_period_end),
+        )
+        if value is not None
+    }
     changed = await session.scalar(
         update(orders)
         .where(orders.c.order_id == order_id)
-        .values(**values)
+        .values(values)
         .returning(orders.c.order_id)
     )
     return changed is not None
@@ -86,7 +105,7 @@ async def renewal_candidates(session: AsyncSession, horizon: date, limit: int) -
     rows = await session.execute(
         select(orders)
         .where(
-            orders.c.status == "active",
+            orders.c.status == BilledOrderStatus.ACTIVE.value,
             orders.c.ends_at_period_end.is_(False),
             orders.c.paid_until <= horizon,
             ~claimed,
@@ -537,7 +556,10 @@ async def live_orders_of(session: AsyncSession, customer_id: str) -> list[UUID]:
     found: Sequence[UUID] = (
         await session.scalars(
             select(orders.c.order_id)
-            .where(orders.c.customer_id == customer_id, orders.c.status != "cancelled")
+            .where(
+                orders.c.customer_id == customer_id,
+                orders.c.status != BilledOrderStatus.CANCELLED.value,
+            )
             .order_by(orders.c.order_id)
         )
     ).all()

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 from contracts import InvoiceKind, Money, PaymentSource
 from contracts.envelope import Text
 from services.billing.domain import Exemption, Invoice, InvoiceStatus
-from services.billing.events import money
+from services.billing.outgoing import money
 from services.billing.repository import PaymentRecord
 
 

@@ -10,8 +10,8 @@ from services.kit import parking
 from services.kit.clock import Clock
 from services.kit.runtime import Runtime
 from services.kit.service import service_app
+from services.notifier import jobs, reactions
 from services.notifier.api import router
-from services.notifier.consumers import subscribe
 from services.notifier.domain import (
     BannerNotDismissible,
     BannerNotFound,
@@ -20,9 +20,8 @@ from services.notifier.domain import (
     StaffDesk,
     TicketNotFound,
 )
-from services.notifier.jobs import add_jobs
 from services.notifier.mailer import Smtp
-from services.notifier.notices import Context
+from services.notifier.notices import Teller
 from services.notifier.render import Renderer
 from services.notifier.settings import NotifierSettings
 
@@ -39,25 +38,24 @@ DOMAIN_ERRORS: dict[type[Exception], int] = {
 
 def create_runtime(
     settings: NotifierSettings, registry: CollectorRegistry, clock: Clock | None = None
-) -> tuple[Runtime, Context]:
-    """The runtime with the notifier's consumers and jobs, and the context its use cases use."""
+) -> tuple[Runtime, Teller]:
+    """The runtime with the notifier's consumers and jobs, and how it tells people."""
     runtime = Runtime(settings, publishes_on=NOTIFIER, registry=registry, clock=clock)
-    ctx = Context(
+    teller = Teller(
         renderer=Renderer(settings.panel_url),
-        clock=runtime.clock,
         placements=Placements(settings.banner_placements),
         desk=StaffDesk(settings.staff_queue_address, settings.staff_mail_domain),
         desk_url=settings.back_office_url.rstrip("/"),
     )
-    subscribe(runtime, ctx)
-    add_jobs(runtime, ctx, settings)
+    reactions.subscribe(runtime, teller)
+    jobs.register(runtime, teller, settings)
     parking.schedule_expiry(runtime, registry)
-    return runtime, ctx
+    return runtime, teller
 
 
 def create_app(settings: NotifierSettings, clock: Clock | None = None) -> FastAPI:
     registry = CollectorRegistry()
-    runtime, ctx = create_runtime(settings, registry, clock)
+    runtime, teller = create_runtime(settings, registry, clock)
     app = service_app(
         runtime,
         title=TITLE,
@@ -67,5 +65,5 @@ def create_app(settings: NotifierSettings, clock: Clock | None = None) -> FastAP
         registry=registry,
         checks={"smtp": Smtp.from_settings(settings).check},
     )
-    app.state.notifier = ctx
+    app.state.teller = teller
     return app

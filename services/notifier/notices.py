@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from services.kit.clock import Clock
 from services.kit.db import UnitOfWork
 from services.notifier import repository
 from services.notifier.domain import Notice, Placements, StaffDesk
@@ -16,11 +15,10 @@ from services.notifier.render import Renderer
 
 
 @dataclass(frozen=True)
-class Context:
-    """What the notifier's use cases need besides the unit of work."""
+class Teller:
+    """How the notifier tells someone: the renderer, where banners go, the staff desk."""
 
     renderer: Renderer
-    clock: Clock
     placements: Placements = field(default_factory=Placements)
     desk: StaffDesk = field(default_factory=StaffDesk)
     desk_url: str = "https://backoffice.hosting.example"
@@ -28,11 +26,11 @@ class Context:
 
 
 async def tell(
-    work: UnitOfWork, ctx: Context, order: Any, notice: Notice, *, now: datetime, **values: Any
+    work: UnitOfWork, teller: Teller, order: Any, notice: Notice, *, now: datetime, **values: Any
 ) -> bool:
     """Record the notice's banner and mail for the order's customer; ``False`` when a notice
     with this key exists already (a repeated fact), in which case nothing changes."""
-    rendered = ctx.renderer.notice(
+    rendered = teller.renderer.notice(
         notice.kind,
         locale=order.locale,
         severity=notice.severity,
@@ -52,7 +50,7 @@ async def tell(
             order_id=order.order_id,
             kind=notice.kind.value,
             severity=notice.severity.value,
-            placement=ctx.placements.of(notice.kind).value,
+            placement=teller.placements.of(notice.kind).value,
             text=rendered.banner,
             link=notice.link,
             created_at=now,

@@ -12,6 +12,7 @@ from sqlalchemy import Row, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.orders import OrderStatus
 from services.notifier.tables import (
     banners,
     invoice_due_dates,
@@ -26,9 +27,28 @@ Cursor = tuple[datetime, UUID]
 # --- the order projection ---------------------------------------------------------------------
 
 
-async def add_order(session: AsyncSession, **values: Any) -> None:
-    """Record a placed order; a second ``order.placed`` for it changes nothing."""
-    await session.execute(insert(orders).values(**values).on_conflict_do_nothing())
+async def add_order(
+    session: AsyncSession,
+    *,
+    order_id: UUID,
+    customer_id: str,
+    customer_name: str,
+    email: str,
+    locale: str,
+    service_name: str,
+) -> None:
+    """Record a placed order (not processed yet); a second ``order.placed`` for it changes
+    nothing."""
+    values = {
+        "order_id": order_id,
+        "customer_id": customer_id,
+        "customer_name": customer_name,
+        "email": email,
+        "locale": locale,
+        "service_name": service_name,
+        "status": OrderStatus.NOT_PROCESSED.value,
+    }
+    await session.execute(insert(orders).values(values).on_conflict_do_nothing())
 
 
 async def get_order(
@@ -39,8 +59,25 @@ async def get_order(
     return (await session.execute(query.with_for_update() if lock else query)).first()
 
 
-async def update_order(session: AsyncSession, order_id: UUID, **values: Any) -> None:
-    await session.execute(update(orders).where(orders.c.order_id == order_id).values(**values))
+async def update_order(
+    session: AsyncSession,
+    order_id: UUID,
+    *,
+    status: OrderStatus | None = None,
+    paid_until: date | None = None,
+    main_ip: str | None = None,
+) -> None:
+    """Change the projection of an order: what is given (not ``None``)."""
+    values = {
+        name: value
+        for name, value in (
+            ("status", status and status.value),
+            ("paid_until", paid_until),
+            ("main_ip", main_ip),
+        )
+        if value is not None
+    }
+    await session.execute(update(orders).where(orders.c.order_id == order_id).values(values))
 
 
 async def orders_by_ip(session: AsyncSession, main_ip: str) -> Sequence[Row[Any]]:
@@ -57,7 +94,7 @@ async def orders_to_remind(session: AsyncSession, first: date, last: date) -> Se
         invoice_due_dates.c.due_on == orders.c.paid_until,
     )
     query = select(orders).where(
-        orders.c.status == "processed",
+        orders.c.status == OrderStatus.PROCESSED.value,
         orders.c.paid_until.between(first, last),
         ~told_by_invoice.exists(),
     )
@@ -181,11 +218,6 @@ async def due_mails(session: AsyncSession, now: datetime, limit: int) -> Sequenc
 
 async def update_mail(session: AsyncSession, mail_id: UUID, **values: Any) -> None:
     await session.execute(update(mails).where(mails.c.id == mail_id).values(**values))
-
-
-async def mails_of_order(session: AsyncSession, order_id: UUID) -> Sequence[Row[Any]]:
-    query = select(mails).where(mails.c.order_id == order_id).order_by(mails.c.created_at)
-    return (await session.execute(query)).all()
 
 
 # --- reminders --------------------------------------------------------------------------------

@@ -6,25 +6,26 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from contracts import OrderHoldReminderDue
 from services.kit.db import UnitOfWork
 from services.notifier import domain, repository
-from services.notifier.notices import Context
+from services.notifier.notices import Teller
 
 
 async def remind_of_hold(
-    work: UnitOfWork, ctx: Context, order: Any, event: OrderHoldReminderDue
+    work: UnitOfWork, teller: Teller, order: Any, event: OrderHoldReminderDue, now: datetime
 ) -> None:
     """The hold's reminder time came: the staff member who held the order and the queue are
     mailed, and the notice joins the staff list; a repeated event changes nothing."""
-    data, now = event.data, ctx.clock.now()
+    data = event.data
     held_by = data.held_by
     link = f"/orders/{order.order_id}"
-    rendered = ctx.renderer.staff(
+    rendered = teller.renderer.staff(
         domain.HOLD_REMINDER,
-        url=ctx.desk_url + link,
+        url=teller.desk_url + link,
         service=order.service_name,
         customer=order.customer_name,
         reason=data.reason,
@@ -45,7 +46,7 @@ async def remind_of_hold(
         created_at=now,
     ):
         return
-    for recipient in ctx.desk.recipients(held_by.id if held_by else None):
+    for recipient in teller.desk.recipients(held_by.id if held_by else None):
         await repository.add_mail(
             work.session,
             id=uuid.uuid4(),

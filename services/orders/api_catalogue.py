@@ -12,7 +12,8 @@ from services.kit.problems import PROBLEM_RESPONSES
 from services.kit.runtime import Runtime
 from services.orders import repository
 from services.orders import schemas as s
-from services.orders.catalogue import InvalidField, Plan
+from services.orders.catalogue import Plan
+from services.orders.errors import InvalidField
 
 router = APIRouter(tags=["catalogue"], responses=PROBLEM_RESPONSES)
 

@@ -12,11 +12,9 @@ from services.kit.clock import Clock
 from services.kit.problems import FieldError, problem_response, problem_type
 from services.kit.runtime import Runtime
 from services.kit.service import service_app
-from services.orders import api, api_catalogue, consumers, jobs
-from services.orders.catalogue import InvalidField
-from services.orders.domain import OrderNotFound
+from services.orders import api, api_catalogue, jobs, reactions
+from services.orders.errors import InvalidField, NotAllowedForRole, OrderConflict, OrderNotFound
 from services.orders.settings import OrdersSettings
-from services.orders.transitions import NotAllowedForRole, OrderConflict
 
 TITLE = "Orders"
 DESCRIPTION = "The order lifecycle, the customer's order list and the actions on an order."
@@ -34,7 +32,7 @@ def create_runtime(
 ) -> Runtime:
     """Database, broker, consumers, relay and jobs of the orders service."""
     runtime = Runtime(settings, publishes_on=ORDERS, registry=registry, clock=clock)
-    consumers.subscribe(runtime)
+    reactions.subscribe(runtime)
     jobs.register(runtime)
     parking.schedule_expiry(runtime, registry)
     return runtime

@@ -7,7 +7,7 @@ from typing import Any
 
 from contracts.envelope import ActorKind
 from contracts.orders import OrderStatus
-from services.orders.domain import Order
+from services.orders.domain import Order, allowed_actions
 from services.orders.schemas import (
     Actor,
     CancellationOut,
@@ -23,7 +23,6 @@ from services.orders.schemas import (
     money,
     suspension_of,
 )
-from services.orders.transitions import allowed_actions
 
 
 def order_row(row: Any, today: date) -> OrderRow:
