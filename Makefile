@@ -27,8 +27,13 @@ lint:
 typecheck:
 	$(UV) mypy contracts services
 
+## The suite in a random order (the modules shuffled, and the tests within each), so no test
+## leans on another having run first; `make pytest SEED=<printed seed>` repeats an order.
+SEED ?= $(shell date +%s)
 pytest:
-	$(UV) pytest -q -p no:cacheprovider --ignore=tests/reliability
+	@echo "pytest: random order, seed $(SEED)"
+	$(UV) pytest -q -p no:cacheprovider --ignore=tests/reliability \
+		--random-order-bucket=module --random-order-seed=$(SEED)
 
 ## The whole system under faults (kills, outages, poison messages, fuzzing); prints its figures.
 reliability:
