@@ -16,6 +16,8 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 
 from services.billing import commands
+from services.billing import exemption_repository as exemptions_repo
+from services.billing import payment_repository as payments_repo
 from services.billing import repository as repo
 from services.billing.domain import ExemptionNotFound, InvoiceNotFound, InvoiceStatus
 from services.billing.schemas import (
@@ -97,7 +99,7 @@ async def get_invoice(principal: CurrentPrincipal, work: Work, invoice_id: UUID)
     invoice = await repo.get_invoice(work.session, invoice_id)
     if invoice is None or _own(principal) not in (None, invoice.customer_id):
         raise InvoiceNotFound(invoice_id)
-    payments = await repo.payments_of(work.session, invoice_id)
+    payments = await payments_repo.payments_of(work.session, invoice_id)
     return InvoiceDetail.of_invoice(invoice, payments)
 
 
@@ -141,8 +143,8 @@ async def unmatched_payments(
 ) -> UnmatchedPayments:
     """Money received and not (all) applied: for an invoice billing does not know, a void or
     already paid one, in another currency, or more than was owed. The reason says which."""
-    found = await repo.unmatched_payments(work.session, limit)
-    count = await repo.count_unmatched_payments(work.session)
+    found = await payments_repo.unmatched_payments(work.session, limit)
+    count = await payments_repo.count_unmatched_payments(work.session)
     return UnmatchedPayments(items=[UnmatchedPaymentView.of(p) for p in found], count=count)
 
 
@@ -184,8 +186,8 @@ async def list_exemptions(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ExemptionPage:
     """Every exempt customer with who exempted them, when and why; the latest first."""
-    found = await repo.list_exemptions(work.session, limit)
-    count = await repo.count_exemptions(work.session)
+    found = await exemptions_repo.list_exemptions(work.session, limit)
+    count = await exemptions_repo.count_exemptions(work.session)
     return ExemptionPage(items=[ExemptionView.of(e) for e in found], count=count)
 
 
@@ -197,7 +199,7 @@ async def list_exemptions(
 )
 async def get_exemption(_: StaffPrincipal, customer_id: str, work: Work) -> ExemptionView:
     """404 when the customer is not exempt."""
-    found = await repo.get_exemption(work.session, customer_id)
+    found = await exemptions_repo.get_exemption(work.session, customer_id)
     if found is None:
         raise ExemptionNotFound(customer_id)
     return ExemptionView.of(found)

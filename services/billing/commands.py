@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from uuid import UUID, uuid4
 
 from contracts import Money, PaymentSource
+from services.billing import exemption_repository as exemptions_repo
+from services.billing import order_repository as orders_repo
 from services.billing import outgoing
+from services.billing import payment_repository as payments_repo
 from services.billing import repository as repo
 from services.billing.domain import (
     Exemption,
@@ -58,7 +61,7 @@ class EndExemption:
 
 async def record_payment(
     work: UnitOfWork, command: RecordPayment, ctx: Context
-) -> repo.PaymentRecord:
+) -> payments_repo.PaymentRecord:
     """A payment staff enter by hand; paying a void invoice is refused."""
     invoice = await repo.get_invoice(work.session, command.invoice_id, for_update=True)
     if invoice is None:
@@ -79,10 +82,10 @@ async def record_payment(
 
 async def resolve_unmatched(
     work: UnitOfWork, command: ResolveUnmatched, ctx: Context
-) -> repo.PaymentRecord:
+) -> payments_repo.PaymentRecord:
     """Staff dealt with unmatched money by hand (refunded it, booked it elsewhere): it leaves
     the unmatched list, and the payment keeps who did what and when."""
-    resolved = await repo.resolve_unmatched(
+    resolved = await payments_repo.resolve_unmatched(
         work.session, command.payment_id, by=ctx.actor.id, at=ctx.now, resolution=command.resolution
     )
     if resolved is None:
@@ -102,17 +105,17 @@ async def exempt(work: UnitOfWork, command: Exempt, ctx: Context) -> Exemption:
     """Exempt the customer from automatic suspension and termination (again, with a new
     reason, when already exempt); announced so every affected order's journal records it."""
     exemption = Exemption(command.customer_id, command.reason, ctx.actor.id, ctx.now)
-    await repo.set_exemption(work.session, exemption)
+    await exemptions_repo.set_exemption(work.session, exemption)
     await _announce(work, ctx, command.customer_id, command.reason)
     return exemption
 
 
 async def end_exemption(work: UnitOfWork, command: EndExemption, ctx: Context) -> None:
     """Dunning applies to the customer again; ending no exemption changes nothing."""
-    if await repo.drop_exemption(work.session, command.customer_id):
+    if await exemptions_repo.drop_exemption(work.session, command.customer_id):
         await _announce(work, ctx, command.customer_id, None)
 
 
 async def _announce(work: UnitOfWork, ctx: Context, customer_id: str, reason: str | None) -> None:
-    orders = await repo.live_orders_of(work.session, customer_id)
+    orders = await orders_repo.live_orders_of(work.session, customer_id)
     work.publish(outgoing.exemption_changed(customer_id, orders, reason, ctx))

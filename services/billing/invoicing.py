@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 
 from contracts import InvoiceKind, Money, PaymentSource
 from services.billing import outgoing
+from services.billing import payment_repository as payments_repo
 from services.billing import repository as repo
 from services.billing.domain import (
     ZERO,
@@ -100,7 +101,7 @@ async def take_payment(
     source: PaymentSource,
     note: str | None = None,
     received_at: datetime | None = None,
-) -> repo.PaymentRecord | None:
+) -> payments_repo.PaymentRecord | None:
     """Book a payment against an invoice, announce it, and the invoice if settled; ``None``
     when this payment id was booked before (a redelivery: nothing changes).
 
@@ -112,7 +113,7 @@ async def take_payment(
         if invoice
         else unmatched_payment(invoice_id)
     )
-    record = repo.PaymentRecord(
+    record = payments_repo.PaymentRecord(
         payment_id=payment_id,
         outcome="received",
         invoice_id=invoice_id,
@@ -125,7 +126,7 @@ async def take_payment(
         note=note,
         recorded_by=ctx.actor.id if source is PaymentSource.STAFF else None,
     )
-    if not await repo.add_payment(work.session, record):
+    if not await payments_repo.add_payment(work.session, record):
         return None
     work.publish(
         outgoing.payment_recorded(

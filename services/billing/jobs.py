@@ -13,7 +13,10 @@ from uuid import uuid4
 from prometheus_client import CollectorRegistry, Gauge
 
 from contracts import InvoiceKind, OverdueStage
+from services.billing import exemption_repository as exemptions_repo
+from services.billing import order_repository as orders_repo
 from services.billing import outgoing
+from services.billing import payment_repository as payments_repo
 from services.billing import repository as repo
 from services.billing.domain import BilledOrder, DunningPolicy, Invoice
 from services.billing.invoicing import issue_invoice
@@ -36,7 +39,7 @@ def renewal_invoices(policy: DunningPolicy) -> JobRun:
 
     async def run(work: UnitOfWork, now: datetime) -> int:
         horizon = policy.renewal_horizon(now.date())
-        due = await repo.renewal_candidates(work.session, horizon, BATCH)
+        due = await orders_repo.renewal_candidates(work.session, horizon, BATCH)
         issued = 0
         for order in due:
             issued += await _renew(work, order, Context.of_job(now, BILLING_ACTOR), policy)
@@ -48,7 +51,7 @@ def renewal_invoices(policy: DunningPolicy) -> JobRun:
 async def _renew(work: UnitOfWork, order: BilledOrder, ctx: Context, policy: DunningPolicy) -> int:
     assert order.paid_until is not None, "only orders with a paid period are renewed"
     invoice_id = uuid4()
-    if not await repo.claim_auto_renewal(
+    if not await orders_repo.claim_auto_renewal(
         work.session, order.order_id, order.paid_until, invoice_id
     ):
         return 0
@@ -82,7 +85,7 @@ def dunning(policy: DunningPolicy) -> JobRun:
 
 
 async def _chase(work: UnitOfWork, invoice: Invoice, ctx: Context, policy: DunningPolicy) -> int:
-    exempt = await repo.is_exempt(work.session, invoice.customer_id)
+    exempt = await exemptions_repo.is_exempt(work.session, invoice.customer_id)
     stages = policy.stages_reached(invoice.due_on, ctx.now.date(), exempt=exempt)
     published = 0
     for stage in stages:
@@ -128,7 +131,7 @@ def unmatched_payments(registry: CollectorRegistry) -> JobRun:
     )
 
     async def run(work: UnitOfWork, now: datetime) -> int:
-        gauge.set(await repo.count_unmatched_payments(work.session))
+        gauge.set(await payments_repo.count_unmatched_payments(work.session))
         return 0
 
     return run

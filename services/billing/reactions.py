@@ -24,6 +24,8 @@ from contracts import (
     PaymentReceived,
     PaymentSource,
 )
+from services.billing import order_repository as orders_repo
+from services.billing import payment_repository as payments_repo
 from services.billing import repository as repo
 from services.billing.domain import ZERO, BilledOrder, BilledOrderStatus, DunningPolicy, Line
 from services.billing.invoicing import correct, issue_invoice, take_payment, void
@@ -68,7 +70,7 @@ async def order_placed(
         currency=data.price.currency,
         period_months=data.period_months,
     )
-    if not await repo.add_order(work.session, order):
+    if not await orders_repo.add_order(work.session, order):
         return
     line = Line(
         order_id=order.order_id,
@@ -130,25 +132,25 @@ async def order_completed(work: UnitOfWork, event: OrderCompleted, ctx: Context)
         work,
         event,
         ctx,
-        repo.OrderChange(BilledOrderStatus.ACTIVE, paid_until=event.data.paid_until),
+        orders_repo.OrderChange(BilledOrderStatus.ACTIVE, paid_until=event.data.paid_until),
     )
 
 
 async def order_renewed(work: UnitOfWork, event: OrderRenewed, ctx: Context) -> None:
-    await _project(work, event, ctx, repo.OrderChange(paid_until=event.data.paid_until))
+    await _project(work, event, ctx, orders_repo.OrderChange(paid_until=event.data.paid_until))
 
 
 async def cancellation_scheduled(
     work: UnitOfWork, event: OrderCancellationScheduled, ctx: Context
 ) -> None:
     """An order ending with its period needs no renewal invoice."""
-    await _project(work, event, ctx, repo.OrderChange(ends_at_period_end=True))
+    await _project(work, event, ctx, orders_repo.OrderChange(ends_at_period_end=True))
 
 
 async def cancellation_revoked(
     work: UnitOfWork, event: OrderCancellationRevoked, ctx: Context
 ) -> None:
-    await _project(work, event, ctx, repo.OrderChange(ends_at_period_end=False))
+    await _project(work, event, ctx, orders_repo.OrderChange(ends_at_period_end=False))
 
 
 async def order_cancelled(
@@ -157,7 +159,7 @@ async def order_cancelled(
     """A cancelled order's unpaid invoices will not be paid any more: void them. An invoice
     that also bills other orders (a batch renewal) is corrected instead: void, and its other
     lines billed on a new invoice in its place."""
-    if not await _project(work, event, ctx, repo.OrderChange(BilledOrderStatus.CANCELLED)):
+    if not await _project(work, event, ctx, orders_repo.OrderChange(BilledOrderStatus.CANCELLED)):
         return
     reason = f"order {event.order_id} was cancelled"
     for invoice in await repo.unpaid_invoices_of_order(work.session, event.order_id):
@@ -171,12 +173,12 @@ async def order_cancelled(
 
 
 async def _project(
-    work: UnitOfWork, event: Envelope[Any], ctx: Context, change: repo.OrderChange
+    work: UnitOfWork, event: Envelope[Any], ctx: Context, change: orders_repo.OrderChange
 ) -> bool:
     """Update billing's view of the event's order; False after parking the event when the
     order is not known yet."""
     assert event.order_id is not None, "orders events name their order"
-    if await repo.update_order(work.session, event.order_id, change):
+    if await orders_repo.update_order(work.session, event.order_id, change):
         return True
     await parking.park(work.session, event, ctx.now)
     return False
@@ -222,9 +224,9 @@ async def payment_received(work: UnitOfWork, event: PaymentReceived, ctx: Contex
 async def payment_failed(work: UnitOfWork, event: PaymentFailed, ctx: Context) -> None:
     """A failed attempt changes no invoice; it is kept so staff see it beside the invoice."""
     data = event.data
-    await repo.add_payment(
+    await payments_repo.add_payment(
         work.session,
-        repo.PaymentRecord(
+        payments_repo.PaymentRecord(
             payment_id=data.payment_id,
             outcome="failed",
             invoice_id=data.invoice_id,

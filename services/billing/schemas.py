@@ -11,7 +11,7 @@ from contracts import InvoiceKind, Money, PaymentSource
 from contracts.envelope import Text
 from services.billing.domain import Exemption, Invoice, InvoiceStatus
 from services.billing.outgoing import money
-from services.billing.repository import PaymentRecord
+from services.billing.payment_repository import PaymentRecord
 
 
 class InvoiceLineView(BaseModel):
