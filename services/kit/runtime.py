@@ -44,6 +44,8 @@ class Runtime:
         actor: Actor | None = None,
     ) -> None:
         self.settings = settings
+        #: The service's metrics; its jobs and consumers add theirs.
+        self.registry = registry
         #: Who acts for a consumed event: this service, or by default the system on behalf of
         #: the event's producer (see :meth:`Context.of_event`).
         self.actor = actor

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry
 
 from contracts import NOTIFIER
 from services.kit import parking
-from services.kit.clock import Clock
 from services.kit.runtime import Runtime
-from services.kit.service import service_app
+from services.kit.service import ServiceShape
 from services.notifier import jobs, reactions
 from services.notifier.api import router
 from services.notifier.domain import (
@@ -36,11 +34,8 @@ DOMAIN_ERRORS: dict[type[Exception], int] = {
 }
 
 
-def create_runtime(
-    settings: NotifierSettings, registry: CollectorRegistry, clock: Clock | None = None
-) -> tuple[Runtime, Teller]:
-    """The runtime with the notifier's consumers and jobs, and how it tells people."""
-    runtime = Runtime(settings, publishes_on=NOTIFIER, registry=registry, clock=clock)
+def wire(settings: NotifierSettings, runtime: Runtime, app: FastAPI) -> None:
+    """The notifier's consumers and jobs, and how it tells people (its routes read it too)."""
     teller = Teller(
         renderer=Renderer(settings.panel_url),
         placements=Placements(settings.banner_placements),
@@ -49,21 +44,17 @@ def create_runtime(
     )
     reactions.subscribe(runtime, teller)
     jobs.register(runtime, teller, settings)
-    parking.schedule_expiry(runtime, registry)
-    return runtime, teller
-
-
-def create_app(settings: NotifierSettings, clock: Clock | None = None) -> FastAPI:
-    registry = CollectorRegistry()
-    runtime, teller = create_runtime(settings, registry, clock)
-    app = service_app(
-        runtime,
-        title=TITLE,
-        description=DESCRIPTION,
-        routers=[router],
-        domain_errors=DOMAIN_ERRORS,
-        registry=registry,
-        checks={"smtp": Smtp.from_settings(settings).check},
-    )
+    parking.schedule_expiry(runtime, runtime.registry)
     app.state.teller = teller
-    return app
+
+
+SERVICE = ServiceShape(
+    title=TITLE,
+    description=DESCRIPTION,
+    publishes_on=NOTIFIER,
+    routers=[router],
+    domain_errors=DOMAIN_ERRORS,
+    wire=wire,
+    checks=lambda settings: {"smtp": Smtp.from_settings(settings).check},
+)
+create_app = SERVICE.create_app
