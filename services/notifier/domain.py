@@ -22,6 +22,14 @@ LOCALES = ("en", "de", "pl")
 FALLBACK_LOCALE = "en"
 
 
+class MailStatus(StrEnum):
+    """Where a recorded mail stands: waiting to be sent (again), sent, or given up."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 class Severity(StrEnum):
     """How serious a notice is; a critical banner cannot be dismissed."""
 

@@ -4,6 +4,7 @@ reminders. Tickets have theirs in ``ticket_repository``, parked events ``service
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -13,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.orders import OrderStatus
+from services.notifier.domain import MailStatus
 from services.notifier.tables import (
     banners,
     invoice_due_dates,
@@ -104,10 +106,27 @@ async def orders_to_remind(session: AsyncSession, first: date, last: date) -> Se
 # --- banners ----------------------------------------------------------------------------------
 
 
-async def add_banner(session: AsyncSession, **values: Any) -> bool:
+@dataclass(frozen=True)
+class NewBanner:
+    """A banner to show a customer until its cause ends (or they dismiss it)."""
+
+    id: UUID
+    key: str
+    cause: str
+    customer_id: str
+    order_id: UUID
+    kind: str
+    severity: str
+    placement: str
+    text: str
+    link: str
+    created_at: datetime
+
+
+async def add_banner(session: AsyncSession, banner: NewBanner) -> bool:
     """Add a banner unless one with its key exists; returns whether it was added."""
     added = await session.scalar(
-        insert(banners).values(**values).on_conflict_do_nothing().returning(banners.c.id)
+        insert(banners).values(asdict(banner)).on_conflict_do_nothing().returning(banners.c.id)
     )
     return added is not None
 
@@ -169,11 +188,27 @@ async def dismiss_banner(session: AsyncSession, banner_id: UUID, now: datetime) 
 # --- staff notices ----------------------------------------------------------------------------
 
 
-async def add_staff_notice(session: AsyncSession, **values: Any) -> bool:
+@dataclass(frozen=True)
+class NewStaffNotice:
+    """A notice for staff: the one concerned (if known) and the queue."""
+
+    id: UUID
+    key: str
+    kind: str
+    order_id: UUID
+    staff_id: str | None
+    staff_name: str | None
+    text: str
+    link: str
+    due_at: datetime
+    created_at: datetime
+
+
+async def add_staff_notice(session: AsyncSession, notice: NewStaffNotice) -> bool:
     """Add a staff notice unless one with its key exists; returns whether it was added."""
     added = await session.scalar(
         insert(staff_notices)
-        .values(**values)
+        .values(asdict(notice))
         .on_conflict_do_nothing()
         .returning(staff_notices.c.id)
     )
@@ -196,10 +231,29 @@ async def list_staff_notices(
 # --- mail intents -----------------------------------------------------------------------------
 
 
-async def add_mail(session: AsyncSession, **values: Any) -> bool:
+@dataclass(frozen=True)
+class NewMail:
+    """A mail to send (the mailer job sends it, retrying as its policy says)."""
+
+    id: UUID
+    key: str
+    order_id: UUID | None
+    kind: str
+    recipient: str
+    subject: str
+    language: str
+    text_body: str
+    html_body: str
+    status: MailStatus
+    next_attempt_at: datetime
+    created_at: datetime
+
+
+async def add_mail(session: AsyncSession, mail: NewMail) -> bool:
     """Record a mail to send unless one with its key exists; returns whether it was added."""
+    values = {**asdict(mail), "status": mail.status.value}
     added = await session.scalar(
-        insert(mails).values(**values).on_conflict_do_nothing().returning(mails.c.id)
+        insert(mails).values(values).on_conflict_do_nothing().returning(mails.c.id)
     )
     return added is not None
 
@@ -208,7 +262,7 @@ async def due_mails(session: AsyncSession, now: datetime, limit: int) -> Sequenc
     """Pending mails whose next attempt is due, locked so no other sender takes them."""
     query = (
         select(mails)
-        .where(mails.c.status == "pending", mails.c.next_attempt_at <= now)
+        .where(mails.c.status == MailStatus.PENDING.value, mails.c.next_attempt_at <= now)
         .order_by(mails.c.next_attempt_at, mails.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)

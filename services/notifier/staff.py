@@ -9,14 +9,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Row
+
 from contracts import OrderHoldReminderDue
 from services.kit.db import UnitOfWork
 from services.notifier import domain, repository
+from services.notifier.domain import MailStatus
 from services.notifier.notices import Teller
 
 
 async def remind_of_hold(
-    work: UnitOfWork, teller: Teller, order: Any, event: OrderHoldReminderDue, now: datetime
+    work: UnitOfWork, teller: Teller, order: Row[Any], event: OrderHoldReminderDue, now: datetime
 ) -> None:
     """The hold's reminder time came: the staff member who held the order and the queue are
     mailed, and the notice joins the staff list; a repeated event changes nothing."""
@@ -34,33 +37,37 @@ async def remind_of_hold(
     key = domain.hold_reminder_key(event.event_id)
     if not await repository.add_staff_notice(
         work.session,
-        id=uuid.uuid4(),
-        key=key,
-        kind=domain.HOLD_REMINDER,
-        order_id=order.order_id,
-        staff_id=held_by.id if held_by else None,
-        staff_name=held_by.name if held_by else None,
-        text=rendered.banner,
-        link=link,
-        due_at=data.remind_at,
-        created_at=now,
+        repository.NewStaffNotice(
+            id=uuid.uuid4(),
+            key=key,
+            kind=domain.HOLD_REMINDER,
+            order_id=order.order_id,
+            staff_id=held_by.id if held_by else None,
+            staff_name=held_by.name if held_by else None,
+            text=rendered.banner,
+            link=link,
+            due_at=data.remind_at,
+            created_at=now,
+        ),
     ):
         return
     for recipient in teller.desk.recipients(held_by.id if held_by else None):
         await repository.add_mail(
             work.session,
-            id=uuid.uuid4(),
-            key=f"{key}:{recipient}",
-            order_id=order.order_id,
-            kind=domain.HOLD_REMINDER,
-            recipient=recipient,
-            language=rendered.language,
-            subject=rendered.subject,
-            text_body=rendered.text,
-            html_body=rendered.html,
-            status="pending",
-            next_attempt_at=now,
-            created_at=now,
+            repository.NewMail(
+                id=uuid.uuid4(),
+                key=f"{key}:{recipient}",
+                order_id=order.order_id,
+                kind=domain.HOLD_REMINDER,
+                recipient=recipient,
+                language=rendered.language,
+                subject=rendered.subject,
+                text_body=rendered.text,
+                html_body=rendered.html,
+                status=MailStatus.PENDING,
+                next_attempt_at=now,
+                created_at=now,
+            ),
         )
 
 

@@ -42,12 +42,14 @@ async def open_ticket(
     ticket_id = uuid.uuid4()
     await ticket_repository.add_ticket(
         work.session,
-        id=ticket_id,
-        customer_id=customer_id,
-        order_id=order_id,
-        subject=subject,
-        reason=reason.value,
-        created_at=now,
+        ticket_repository.NewTicket(
+            id=ticket_id,
+            customer_id=customer_id,
+            order_id=order_id,
+            subject=subject,
+            reason=reason.value,
+            created_at=now,
+        ),
     )
     await add_message(work, ticket_id, author, message, now)
     work.publish(
@@ -81,13 +83,15 @@ async def add_message(
 ) -> None:
     await ticket_repository.add_message(
         work.session,
-        id=uuid.uuid4(),
-        ticket_id=ticket_id,
-        author_kind=author.kind,
-        author_id=author.id,
-        author_name=author.name,
-        body=body,
-        created_at=now,
+        ticket_repository.NewMessage(
+            id=uuid.uuid4(),
+            ticket_id=ticket_id,
+            author_kind=author.kind,
+            author_id=author.id,
+            author_name=author.name,
+            body=body,
+            created_at=now,
+        ),
     )
 
 
