@@ -84,7 +84,9 @@ async def update_order(
 
 async def orders_by_ip(session: AsyncSession, main_ip: str) -> Sequence[Row[Any]]:
     """The orders whose delivered server has this main IP (cancelled ones aside)."""
-    query = select(orders).where(orders.c.main_ip == main_ip, orders.c.status != "cancelled")
+    query = select(orders).where(
+        orders.c.main_ip == main_ip, orders.c.status != OrderStatus.CANCELLED.value
+    )
     return (await session.execute(query)).all()
 
 

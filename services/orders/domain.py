@@ -16,6 +16,7 @@ import calendar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from uuid import UUID
 
 from contracts.envelope import ActorKind
@@ -54,6 +55,14 @@ S = OrderStatus
 
 
 # --- the order --------------------------------------------------------------------------------
+
+
+class InvoiceState(StrEnum):
+    """What the orders service knows of an invoice billing told it about."""
+
+    ISSUED = "issued"
+    PAID = "paid"
+    VOIDED = "voided"
 
 
 @dataclass(frozen=True)

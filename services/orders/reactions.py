@@ -31,7 +31,7 @@ from services.kit.context import Context, Reaction
 from services.kit.db import UnitOfWork
 from services.kit.runtime import Runtime
 from services.orders import repository
-from services.orders.domain import Order, S
+from services.orders.domain import InvoiceState, Order, S
 from services.orders.errors import OrderConflict
 from services.orders.events import Event
 from services.orders.outgoing import by_of, publish
@@ -71,8 +71,10 @@ async def invoice_paid(work: UnitOfWork, event: c.InvoicePaid, ctx: Context) -> 
     periods = {line.order_id: line.period_months for line in data.lines}
     for order in await _orders(work, list(periods), event):
         earlier = await repository.invoice_state(work.session, order.id, data.invoice_id)
-        await repository.set_invoice_state(work.session, order.id, data.invoice_id, "paid")
-        if earlier == "paid":
+        await repository.set_invoice_state(
+            work.session, order.id, data.invoice_id, InvoiceState.PAID
+        )
+        if earlier is InvoiceState.PAID:
             continue  # the same payment told twice
         changes = _payment_changes(order, data, periods[order.id], ctx)
         await _apply(work, ctx, order, event, *changes)
@@ -97,7 +99,7 @@ async def invoice_overdue(work: UnitOfWork, event: c.InvoiceOverdue, ctx: Contex
     for order in await _orders(work, data.order_ids, event):
         state = await repository.invoice_state(work.session, order.id, data.invoice_id)
         await repository.note_invoice(work.session, order.id, data.invoice_id)
-        if state in ("paid", "voided"):
+        if state in (InvoiceState.PAID, InvoiceState.VOIDED):
             log.info("ignoring %s stage %s: invoice already %s", event.type, data.stage, state)
             continue
         if data.stage is c.OverdueStage.SUSPEND:
@@ -112,7 +114,9 @@ async def invoice_voided(work: UnitOfWork, event: c.InvoiceVoided, ctx: Context)
     """A voided invoice is no longer owed: it no longer suspends its orders."""
     data = event.data
     for order in await _orders(work, data.order_ids, event):
-        await repository.set_invoice_state(work.session, order.id, data.invoice_id, "voided")
+        await repository.set_invoice_state(
+            work.session, order.id, data.invoice_id, InvoiceState.VOIDED
+        )
         if data.invoice_id in order.unpaid_invoices:
             await _apply(work, ctx, order, event, lambda o: o.settle(data.invoice_id))
 
