@@ -30,7 +30,9 @@ typecheck:
 ## The handler tier first (each reaction against the real database: a broken rule fails in a
 ## minute), then the rest in a random order (the modules shuffled, and the tests within each),
 ## so no test leans on another having run first; `make pytest SEED=<printed seed>` repeats it.
-SEED ?= $(shell date +%s)
+ifndef SEED
+SEED := $(shell date +%s)
+endif
 pytest:
 	$(UV) pytest -q -p no:cacheprovider tests/handlers
 	@echo "pytest: random order, seed $(SEED)"
