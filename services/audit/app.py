@@ -7,10 +7,10 @@ from fastapi import FastAPI
 from contracts import AUDIT
 from services.audit import jobs, reactions
 from services.audit.api import router
-from services.audit.checkpoints import EntryNotCheckpointed
-from services.audit.domain import (
+from services.audit.errors import (
     AlreadyRedacted,
     CorrectedEntryNotFound,
+    EntryNotCheckpointed,
     JournalNotFound,
     NotRedactable,
 )

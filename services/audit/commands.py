@@ -8,13 +8,8 @@ import secrets
 from dataclasses import dataclass, replace
 from uuid import UUID
 
-from services.audit.domain import (
-    JournalNotFound,
-    StaffNote,
-    StaffText,
-    redaction_entry,
-    staff_entry,
-)
+from services.audit.domain import StaffNote, StaffText, redaction_entry, staff_entry
+from services.audit.errors import JournalNotFound
 from services.audit.journal import Draft, Heads, append
 from services.audit.repository import JournalRepository, StoredEntry
 from services.audit.signing import Signer

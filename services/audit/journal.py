@@ -13,14 +13,8 @@ from uuid import UUID
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from contracts import TOPICS, Actor, Envelope
-from services.audit.domain import (
-    EntryContent,
-    JournalNotFound,
-    SealedEntry,
-    Verification,
-    seal,
-    verify_chain,
-)
+from services.audit.domain import EntryContent, SealedEntry, Verification, seal, verify_chain
+from services.audit.errors import JournalNotFound
 from services.audit.header import Header
 from services.audit.repository import (
     EntryFilter,

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request, Response
 from services.audit import checkpointing
 from services.audit.api import signer
 from services.audit.checkpoints import Checkpoint
-from services.audit.domain import JournalNotFound
+from services.audit.errors import JournalNotFound
 from services.audit.lines import entry_line
 from services.audit.schemas import CheckpointOut, EntryProofOut, PublicKeyOut
 from services.audit.signing import public_pem, raw_public

@@ -19,7 +19,8 @@ from services.billing import commands
 from services.billing import exemption_repository as exemptions_repo
 from services.billing import payment_repository as payments_repo
 from services.billing import repository as repo
-from services.billing.domain import ExemptionNotFound, InvoiceNotFound, InvoiceStatus
+from services.billing.domain import InvoiceStatus
+from services.billing.errors import ExemptionNotFound, InvoiceNotFound
 from services.billing.schemas import (
     Exempt,
     ExemptionPage,

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from contracts import BILLING
 from services.billing import jobs, reactions
 from services.billing.api import router
-from services.billing.domain import (
+from services.billing.errors import (
     CurrencyMismatch,
     ExemptionNotFound,
     InvoiceIsVoid,

@@ -13,12 +13,8 @@ from services.billing import order_repository as orders_repo
 from services.billing import outgoing
 from services.billing import payment_repository as payments_repo
 from services.billing import repository as repo
-from services.billing.domain import (
-    Exemption,
-    Invoice,
-    InvoiceNotFound,
-    UnmatchedPaymentNotFound,
-)
+from services.billing.domain import Exemption, Invoice
+from services.billing.errors import InvoiceNotFound, UnmatchedPaymentNotFound
 from services.billing.invoicing import take_payment, void
 from services.kit.context import Context
 from services.kit.db import UnitOfWork

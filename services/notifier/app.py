@@ -10,12 +10,11 @@ from services.kit.runtime import Runtime
 from services.kit.service import ServiceShape
 from services.notifier import jobs, reactions
 from services.notifier.api import router
-from services.notifier.domain import (
+from services.notifier.domain import Placements, StaffDesk
+from services.notifier.errors import (
     BannerNotDismissible,
     BannerNotFound,
     OrderNotFound,
-    Placements,
-    StaffDesk,
     TicketNotFound,
 )
 from services.notifier.mailer import Smtp

@@ -11,7 +11,8 @@ from contracts import ActorKind, TicketReason
 from services.kit.context import Context
 from services.kit.db import UnitOfWork
 from services.notifier import domain, repository, ticket_repository
-from services.notifier.domain import BannerNotFound, OrderNotFound, Severity, TicketNotFound
+from services.notifier.domain import Severity
+from services.notifier.errors import BannerNotFound, OrderNotFound, TicketNotFound
 from services.notifier.tickets import Author, add_message, open_ticket
 
 # --- the commands -----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from contracts.orders import OrderStatus, SuspensionCause
+from services.notifier.errors import BannerNotDismissible
 
 #: The languages our templates are written in; anything else falls back to English.
 LOCALES = ("en", "de", "pl")
@@ -73,25 +74,6 @@ class Notice:
     """Where in the panel the banner leads (a path)."""
     banner: bool = True
     email: bool = True
-
-
-# --- errors -----------------------------------------------------------------------------------
-
-
-class OrderNotFound(Exception):
-    """No such order, or not the caller's."""
-
-
-class TicketNotFound(Exception):
-    """No such ticket, or not the caller's."""
-
-
-class BannerNotFound(Exception):
-    """No such banner, or not the caller's."""
-
-
-class BannerNotDismissible(Exception):
-    """A critical banner stays until its cause ends."""
 
 
 # --- causes -----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from contracts import Actor, TicketOpened, TicketReason
 from contracts.notifier import TicketOpenedData
 from services.kit.db import UnitOfWork
 from services.notifier import ticket_repository
-from services.notifier.domain import TicketNotFound
+from services.notifier.errors import TicketNotFound
 
 
 @dataclass(frozen=True)
