@@ -22,14 +22,10 @@ from uuid import UUID
 from contracts.envelope import ActorKind
 from contracts.orders import CancellationMode, OrderStatus, SuspensionCause
 from services.orders.catalogue import Plan, RenewalLine
+from services.orders.checks import check
 from services.orders.errors import (
-    CancellationAlreadyScheduled,
     InvalidField,
-    NoCancellationScheduled,
-    NotAllowedForRole,
     OrderConflict,
-    OrderNotFound,
-    TransitionNotAllowed,
 )
 from services.orders.events import (
     Accepted,
@@ -47,9 +43,9 @@ from services.orders.events import (
     Renewed,
     Suspended,
 )
-from services.orders.transitions import MENU, SYSTEM, TRANSITIONS, Action, Target, who_may
+from services.orders.transitions import SYSTEM, Action, Target
 
-__all__ = ["Order", "OrderNotFound", "allowed_actions", "check"]
+__all__ = ["Order"]
 
 S = OrderStatus
 
@@ -361,47 +357,3 @@ def add_months(day: date, months: int) -> date:
 
 
 SYSTEM_BY = By(SYSTEM, "system", "System")
-
-
-# --- the transition table, applied to an order ---------------------------------------------
-
-
-def check(order: Order, action: Action, kind: ActorKind, now: datetime | None = None) -> S | Target:
-    """The target of ``action`` on ``order`` by ``kind``, or the named error refusing it."""
-    if kind not in who_may(action):
-        raise NotAllowedForRole(kind, action)
-    row = TRANSITIONS.get((order.status, action))
-    if row is None:
-        raise TransitionNotAllowed(order.status, action)
-    target, actors = row
-    if kind not in actors:
-        raise NotAllowedForRole(kind, action)
-    _guard(order, action, now)
-    return target
-
-
-def _guard(order: Order, action: Action, now: datetime | None) -> None:
-    """Conditions beyond the status that some actions need."""
-    scheduled = order.scheduled_cancellation
-    if action is Action.ACCEPT and order.hold and order.hold.held_from is not S.NOT_PROCESSED:
-        raise TransitionNotAllowed(S.IN_PROGRESS, action)
-    if action is Action.REMIND and order.hold and order.hold.reminded:
-        raise OrderConflict("the hold's reminder was already given")
-    if action is Action.SCHEDULE_CANCELLATION and scheduled is not None:
-        raise CancellationAlreadyScheduled(scheduled.effective_at)
-    if action in (Action.REVOKE_CANCELLATION, Action.CANCEL_AT_PERIOD_END) and scheduled is None:
-        raise NoCancellationScheduled()
-    if action is Action.CANCEL_AT_PERIOD_END and scheduled and now and now < scheduled.effective_at:
-        raise OrderConflict("the paid period has not ended yet")
-
-
-def allowed_actions(order: Order, kind: ActorKind) -> list[Action]:
-    """What ``kind`` may do with the order now, so a front end needs no copy of the rules."""
-    allowed = []
-    for action in MENU:
-        try:
-            check(order, action, kind)
-        except (OrderConflict, NotAllowedForRole):
-            continue
-        allowed.append(action)
-    return allowed

@@ -7,7 +7,8 @@ from typing import Any
 
 from contracts.envelope import ActorKind
 from contracts.orders import OrderStatus
-from services.orders.domain import Order, allowed_actions
+from services.orders.checks import allowed_actions
+from services.orders.domain import Order
 from services.orders.schemas import (
     Actor,
     CancellationOut,

@@ -11,7 +11,8 @@ from contracts.envelope import ActorKind
 from contracts.orders import CancellationMode, SuspensionCause
 from contracts.orders import OrderStatus as S
 from services.orders.catalogue import one_renewal
-from services.orders.domain import add_months, allowed_actions
+from services.orders.checks import allowed_actions
+from services.orders.domain import add_months
 from services.orders.errors import (
     CancellationAlreadyScheduled,
     InvalidField,
