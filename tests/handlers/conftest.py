@@ -22,11 +22,15 @@ from tests.stack import Servers
 
 
 @contextlib.asynccontextmanager
-async def service_database(stack: Servers, service: str) -> AsyncIterator[Database]:
-    """A fresh, migrated database of ``service``."""
+async def service_database(
+    stack: Servers, service: str, *, as_deployed: bool = False
+) -> AsyncIterator[Database]:
+    """A fresh, migrated database of ``service``; ``as_deployed``: migrated by its owner and
+    used with its runtime login, as the audit service runs."""
     name = f"handlers_{service}_{uuid4().hex[:8]}"
-    url = await stack.create_database(name)
-    await asyncio.to_thread(upgrade, ROOT / "services" / service, url)
+    owner_url = await stack.create_database(name, service=service if as_deployed else None)
+    await asyncio.to_thread(upgrade, ROOT / "services" / service, owner_url)
+    url = stack.runtime_url(name, service) if as_deployed else owner_url
     database = Database(url, producer=service, topic=None, pool_size=2)
     try:
         yield database
