@@ -8,14 +8,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.billing.domain import (
-    UNPAID,
     Exemption,
 )
 from services.billing.tables import (
     exemptions,
 )
-
-_UNPAID = [str(status) for status in UNPAID]
 
 
 async def set_exemption(session: AsyncSession, exemption: Exemption) -> None:

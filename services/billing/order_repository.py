@@ -15,18 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.billing import InvoiceKind
 from services.billing.domain import (
-    UNPAID,
     BilledOrder,
     BilledOrderStatus,
 )
+from services.billing.repository import UNPAID_VALUES
 from services.billing.tables import (
     auto_renewals,
     invoice_lines,
     invoices,
     orders,
 )
-
-_UNPAID = [str(status) for status in UNPAID]
 
 
 async def add_order(session: AsyncSession, order: BilledOrder) -> bool:
@@ -89,7 +87,7 @@ async def renewal_candidates(session: AsyncSession, horizon: date, limit: int) -
         invoice_lines.c.order_id == orders.c.order_id,
         invoices.c.id == invoice_lines.c.invoice_id,
         invoices.c.kind == InvoiceKind.RENEWAL.value,
-        invoices.c.status.in_(_UNPAID),
+        invoices.c.status.in_(UNPAID_VALUES),
     )
     rows = await session.execute(
         select(orders)

@@ -12,14 +12,9 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.billing.domain import (
-    UNPAID,
-)
 from services.billing.tables import (
     payments,
 )
-
-_UNPAID = [str(status) for status in UNPAID]
 
 
 @dataclass(frozen=True)

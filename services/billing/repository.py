@@ -31,7 +31,8 @@ from services.billing.tables import (
     invoices,
 )
 
-_UNPAID = [str(status) for status in UNPAID]
+#: The unpaid statuses as stored.
+UNPAID_VALUES = [str(status) for status in UNPAID]
 
 
 async def next_sequence(session: AsyncSession, year: int) -> int:
@@ -115,7 +116,7 @@ async def unpaid_invoices_of_order(session: AsyncSession, order_id: UUID) -> lis
     """Open or overdue invoices with a line for the order, locked for a change."""
     statement = (
         select(invoices)
-        .where(invoices.c.status.in_(_UNPAID), _has_order(order_id))
+        .where(invoices.c.status.in_(UNPAID_VALUES), _has_order(order_id))
         .order_by(invoices.c.number)
         .with_for_update()
     )
@@ -192,7 +193,7 @@ async def dunning_candidates(
     statement = (
         select(invoices)
         .where(
-            invoices.c.status.in_(_UNPAID),
+            invoices.c.status.in_(UNPAID_VALUES),
             or_(
                 and_(stage.is_(None), due <= reached_by[OverdueStage.OVERDUE]),
                 and_(
@@ -248,7 +249,7 @@ async def reminder_candidates(
     ]
     statement = (
         select(invoices)
-        .where(invoices.c.status.in_(_UNPAID), or_(*in_window))
+        .where(invoices.c.status.in_(UNPAID_VALUES), or_(*in_window))
         .order_by(invoices.c.due_on, invoices.c.id)
         .limit(limit)
         # Waits, not SKIP LOCKED: each job already runs one pass at a time across replicas,
