@@ -27,8 +27,17 @@ lint:
 typecheck:
 	$(UV) mypy contracts services
 
+## The handler tier first (each reaction against the real database: a broken rule fails in a
+## minute), then the rest in a random order (the modules shuffled, and the tests within each),
+## so no test leans on another having run first; `make pytest SEED=<printed seed>` repeats it.
+ifndef SEED
+SEED := $(shell date +%s)
+endif
 pytest:
-	$(UV) pytest -q -p no:cacheprovider --ignore=tests/reliability
+	$(UV) pytest -q -p no:cacheprovider tests/handlers
+	@echo "pytest: random order, seed $(SEED)"
+	$(UV) pytest -q -p no:cacheprovider --ignore=tests/reliability --ignore=tests/handlers \
+		--random-order-bucket=module --random-order-seed=$(SEED)
 
 ## The whole system under faults (kills, outages, poison messages, fuzzing); prints its figures.
 reliability:

@@ -11,9 +11,8 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse
 
-from services.audit import handlers
+from services.audit import commands, journal
 from services.audit.domain import EntryKind, StaffNote
 from services.audit.lines import entry_line
 from services.audit.repository import EntryFilter
@@ -28,23 +27,12 @@ from services.audit.schemas import (
 )
 from services.audit.signing import Signer
 from services.kit.auth import CurrentPrincipal, StaffPrincipal
-from services.kit.db import Database
-from services.kit.idempotency import IdempotencyKey, claim, remember
 from services.kit.problems import PROBLEM_RESPONSES
-from services.kit.runtime import Runtime
+from services.kit.requests import Ctx, Idempotency, Work
 
 router = APIRouter(
     prefix="/orders/{order_id}/journal", tags=["journal"], responses=PROBLEM_RESPONSES
 )
-
-
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-def _database(request: Request) -> Database:
-    return _runtime(request).database
 
 
 def signer(request: Request) -> Signer:
@@ -55,9 +43,9 @@ def signer(request: Request) -> Signer:
 
 @router.get("", response_model=JournalPageOut, summary="The journal page of an order")
 async def journal_page(
-    request: Request,
     order_id: UUID,
     viewer: CurrentPrincipal,
+    work: Work,
     order: Literal["newest", "oldest"] = "newest",
     kind: Annotated[list[EntryKind], Query()] = [],  # noqa: B006 - FastAPI copies defaults
     type: Annotated[list[str], Query(description="Event types, e.g. order.held")] = [],  # noqa: B006
@@ -79,10 +67,9 @@ async def journal_page(
         newest_first=newest,
         after_seq=decode_cursor(cursor, newest) if cursor else None,
     )
-    async with _database(request).unit_of_work() as work:
-        page = await handlers.read_page(
-            work, order_id=order_id, viewer=viewer, wanted=wanted, limit=limit
-        )
+    page = await journal.read_page(
+        work, order_id=order_id, viewer=viewer, wanted=wanted, limit=limit
+    )
     last = page.entries[-1].entry.seq if page.entries and page.more else None
     return JournalPageOut(
         header=HeaderOut.of(page.journal),
@@ -99,74 +86,52 @@ async def add_entry(
     order_id: UUID,
     body: StaffEntryIn,
     staff: StaffPrincipal,
-    idempotency_key: IdempotencyKey = None,
-) -> EntryOut | JSONResponse:
+    work: Work,
+    ctx: Ctx,
+    once: Idempotency,
+) -> Any:
     """A user entry, chained like every other and signed by the service (a row inserted into
     the database by any other means fails verification). Nothing is ever edited: to correct an
     entry, add one with ``corrects`` set to its sequence number. The free text ``details`` is
     kept beside the journal, which commits to it salted (``details.text_commitment``), so it
     can be redacted later without breaking verification."""
     note = StaffNote(body.title, body.details, body.visible_to_customer, body.corrects)
-    scope = f"audit:entry:{staff.id}:{order_id}"
-    async with _database(request).unit_of_work() as work:
-        if idempotency_key:
-            earlier = await claim(
-                work.session, scope=scope, key=idempotency_key, request=body.model_dump()
-            )
-            if earlier is not None:
-                return JSONResponse(earlier.body, status_code=earlier.status)
-        stored = await handlers.add_staff_entry(
-            work,
-            order_id=order_id,
-            note=note,
-            staff=staff,
-            now=_runtime(request).clock.now(),
-            signer=signer(request),
-        )
-        out = EntryOut.of(stored)
-        if idempotency_key:
-            await remember(
-                work.session,
-                scope=scope,
-                key=idempotency_key,
-                status=201,
-                body=out.model_dump(mode="json"),
-            )
-    return out
+    command = commands.AddStaffEntry(order_id, note)
+
+    async def add() -> EntryOut:
+        stored = await commands.add_staff_entry(work, command, ctx, signer=signer(request))
+        return EntryOut.of(stored)
+
+    return await once.answer(f"audit:entry:{staff.id}:{order_id}", body.model_dump(), add)
 
 
 @router.post(
     "/entries/{seq}/redact", response_model=EntryOut, status_code=201,
     summary="Redact a staff entry's free text",
 )  # fmt: skip
-async def redact(request: Request, order_id: UUID, seq: int, staff: StaffPrincipal) -> EntryOut:
+async def redact(
+    request: Request, order_id: UUID, seq: int, _: StaffPrincipal, work: Work, ctx: Ctx
+) -> EntryOut:
     """Delete the free text of a staff entry for good (a data-protection request) and journal
     the redaction in an entry of its own, which is returned. The redacted entry keeps its
     commitment to the text: its chain stays whole, and it verifies as "redacted". 409 when it
     was redacted before; 422 for an entry that has no free text."""
-    async with _database(request).unit_of_work() as work:
-        stored = await handlers.redact_text(
-            work,
-            order_id=order_id,
-            seq=seq,
-            staff=staff,
-            now=_runtime(request).clock.now(),
-            signer=signer(request),
-        )
-    return EntryOut.of(stored)
+    command = commands.RedactText(order_id, seq)
+    return EntryOut.of(await commands.redact_text(work, command, ctx, signer=signer(request)))
 
 
 @router.get("/verify", response_model=VerificationOut, summary="Verify an order's journal")
-async def verify(request: Request, order_id: UUID, viewer: CurrentPrincipal) -> VerificationOut:
+async def verify(
+    request: Request, order_id: UUID, viewer: CurrentPrincipal, work: Work
+) -> VerificationOut:
     """Recompute the order's hash chain and the signatures of its staff entries: ``whole``
     with the head hash, or ``broken`` with the first sequence number where an entry was
     edited, deleted, swapped or inserted. This trusts the database's record of the chain's
     head; the signed checkpoints do not (see ``/journal/checkpoints``)."""
-    async with _database(request).unit_of_work() as work:
-        await handlers.readable_journal(work, order_id=order_id, viewer=viewer)
-        result = await handlers.verify_order(
-            work, order_id=order_id, public_key=signer(request).public_key
-        )
+    await journal.readable_journal(work, order_id=order_id, viewer=viewer)
+    result = await journal.verify_order(
+        work, order_id=order_id, public_key=signer(request).public_key
+    )
     return VerificationOut.of(result)
 
 
@@ -184,9 +149,9 @@ EXPORT_COLUMNS = [
     responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}},
 )
 async def export(
-    request: Request,
     order_id: UUID,
     viewer: CurrentPrincipal,
+    work: Work,
     format: Literal["jsonl", "csv"] = "jsonl",
 ) -> Response:
     """Every entry the caller may read, oldest first, one per line (JSON lines) or row (CSV).
@@ -200,10 +165,9 @@ async def export(
     not visible to them, so its chain shows gaps there. A staff entry's ``text`` must give
     ``sha256(text_salt || text) == details.text_commitment`` unless redacted. To check the
     journal against the signed checkpoints, see ``docs/journal-proofs.md``."""
-    async with _database(request).unit_of_work() as work:
-        entries = await handlers.read_all(
-            work, order_id=order_id, viewer=viewer, wanted=EntryFilter(newest_first=False)
-        )
+    entries = await journal.read_all(
+        work, order_id=order_id, viewer=viewer, wanted=EntryFilter(newest_first=False)
+    )
     lines = [entry_line(stored) for stored in entries]
     if format == "csv":
         return Response(_csv(lines), media_type="text/csv")

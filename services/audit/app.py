@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry
 
 from contracts import AUDIT
-from services.audit import jobs
+from services.audit import jobs, reactions
 from services.audit.api import router
-from services.audit.checkpoints import EntryNotCheckpointed
-from services.audit.consumers import subscribe_all
-from services.audit.domain import (
+from services.audit.errors import (
     AlreadyRedacted,
     CorrectedEntryNotFound,
+    EntryNotCheckpointed,
     JournalNotFound,
     NotRedactable,
 )
 from services.audit.proofs_api import router as proofs_router
 from services.audit.settings import AuditSettings
-from services.kit.clock import Clock
 from services.kit.runtime import Runtime
-from services.kit.service import service_app
+from services.kit.service import ServiceShape
 
 TITLE = "Audit"
 DESCRIPTION = """The append-only order journal, its verification and its signed checkpoints.
@@ -43,32 +40,28 @@ remove or add system entries there, and only the chain (which they can recompute
 them. Nor can a checkpoint show that an event that never reached the journal happened."""
 
 
-def create_runtime(
-    settings: AuditSettings, registry: CollectorRegistry, clock: Clock | None = None
-) -> Runtime:
-    """Audit journals every event of every topic and publishes its checkpoints."""
-    runtime = Runtime(settings, publishes_on=AUDIT, registry=registry, clock=clock)
-    subscribe_all(runtime, registry)
-    jobs.schedule(runtime, settings.signer(), settings.checkpoint_interval)
-    return runtime
+DOMAIN_ERRORS: dict[type[Exception], int] = {
+    JournalNotFound: 404,
+    CorrectedEntryNotFound: 422,
+    NotRedactable: 422,
+    AlreadyRedacted: 409,
+    EntryNotCheckpointed: 409,
+}
 
 
-def create_app(settings: AuditSettings, clock: Clock | None = None) -> FastAPI:
-    registry = CollectorRegistry()
-    runtime = create_runtime(settings, registry, clock)
-    app = service_app(
-        runtime,
-        title=TITLE,
-        description=DESCRIPTION,
-        routers=[router, proofs_router],
-        domain_errors={
-            JournalNotFound: 404,
-            CorrectedEntryNotFound: 422,
-            NotRedactable: 422,
-            AlreadyRedacted: 409,
-            EntryNotCheckpointed: 409,
-        },
-        registry=registry,
-    )
+def wire(settings: AuditSettings, runtime: Runtime, app: FastAPI) -> None:
+    """Audit journals every event of every topic and signs checkpoints of it."""
+    reactions.subscribe(runtime, runtime.registry)
+    jobs.register(runtime, settings.signer(), settings.checkpoint_interval)
     app.state.signer = settings.signer()
-    return app
+
+
+SERVICE = ServiceShape(
+    title=TITLE,
+    description=DESCRIPTION,
+    publishes_on=AUDIT,
+    routers=[router, proofs_router],
+    domain_errors=DOMAIN_ERRORS,
+    wire=wire,
+)
+create_app = SERVICE.create_app

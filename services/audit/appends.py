@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.domain import SealedEntry
 from services.audit.header import Header
-from services.audit.repository import OrderJournal, entry_row
+from services.audit.records import entry_row
+from services.audit.repository import OrderJournal
 from services.audit.tables import journal_entries
 from services.kit.db import UnitOfWork
 

@@ -21,10 +21,6 @@ from services.audit.domain import timestamp
 from services.audit.signing import CHECKPOINT, Signer, statement, valid
 
 
-class EntryNotCheckpointed(Exception):
-    """The entry is not covered by a checkpoint yet (the next one will cover it)."""
-
-
 @dataclass(frozen=True)
 class Leaf:
     """An entry's place in the tree: which entry, and the chain hash that is the leaf."""

@@ -41,6 +41,7 @@ from typing import Any
 from uuid import UUID
 
 from contracts.envelope import Actor, Envelope, MultiOrderData
+from services.audit.errors import AlreadyRedacted, CorrectedEntryNotFound, NotRedactable
 
 #: The ``prev_hash`` of an order's first entry.
 GENESIS = "0" * 64
@@ -54,14 +55,6 @@ class EntryKind(StrEnum):
 
     SYSTEM = "system"
     STAFF = "staff"
-
-
-class JournalNotFound(Exception):
-    """No journal for this order (or not one the caller may read)."""
-
-
-class CorrectedEntryNotFound(Exception):
-    """A correction refers to an entry the order's journal does not have."""
 
 
 @dataclass(frozen=True)
@@ -384,14 +377,6 @@ def staff_entry(
         visible_to_customer=note.visible_to_customer,
         corrects=note.corrects,
     )
-
-
-class NotRedactable(Exception):
-    """Only the free text of a staff note or correction can be redacted."""
-
-
-class AlreadyRedacted(Exception):
-    """The entry's text was redacted before."""
 
 
 def redaction_entry(

@@ -13,7 +13,9 @@ from services.kit.runtime import Runtime
 CHECKPOINT = "checkpoint"
 
 
-def schedule(runtime: Runtime, signer: Signer, interval: timedelta) -> None:
+def register(runtime: Runtime, signer: Signer, interval: timedelta) -> None:
+    """Register the audit service's job on the runtime's scheduler."""
+
     async def run(work: UnitOfWork, now: datetime) -> int:
         _, added = await checkpoint(work, signer=signer, now=now)
         return added

@@ -13,23 +13,18 @@ from fastapi import APIRouter, Query, Request, Response
 from services.audit import checkpointing
 from services.audit.api import signer
 from services.audit.checkpoints import Checkpoint
-from services.audit.domain import JournalNotFound
+from services.audit.errors import JournalNotFound
 from services.audit.lines import entry_line
 from services.audit.schemas import CheckpointOut, EntryProofOut, PublicKeyOut
 from services.audit.signing import public_pem, raw_public
 from services.audit.tree_repository import TreeRepository
 from services.kit.auth import CurrentPrincipal, StaffPrincipal
 from services.kit.problems import PROBLEM_RESPONSES
-from services.kit.runtime import Runtime
+from services.kit.requests import Ctx, Work
 
 router = APIRouter(tags=["checkpoints"], responses=PROBLEM_RESPONSES)
 
 JSON_LINES: dict[int | str, dict[str, Any]] = {200: {"content": {"application/x-ndjson": {}}}}
-
-
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
 
 
 def _json_lines(lines: Iterable[dict[str, Any]]) -> Response:
@@ -50,24 +45,21 @@ async def public_key(request: Request) -> PublicKeyOut:
 
 
 @router.post("/journal/checkpoints", response_model=CheckpointOut, summary="Make a checkpoint now")
-async def make_checkpoint(request: Request, staff: StaffPrincipal) -> CheckpointOut:
+async def make_checkpoint(
+    request: Request, _: StaffPrincipal, work: Work, ctx: Ctx
+) -> CheckpointOut:
     """Commit to everything journaled so far now, instead of at the job's next pass (staff).
     Returns the new checkpoint, or the latest when nothing was journaled since; 404 while the
     journal is empty. A checkpoint adds at most 2000 entries: call again while it grows."""
-    runtime = _runtime(request)
-    async with runtime.database.unit_of_work() as work:
-        made, _ = await checkpointing.checkpoint(
-            work, signer=signer(request), now=runtime.clock.now()
-        )
+    made, _added = await checkpointing.checkpoint(work, signer=signer(request), now=ctx.now)
     return CheckpointOut.of(_found(made))
 
 
 @router.get(
     "/journal/checkpoints/latest", response_model=CheckpointOut, summary="The latest checkpoint"
 )
-async def latest_checkpoint(request: Request, viewer: CurrentPrincipal) -> CheckpointOut:
-    async with _runtime(request).database.unit_of_work() as work:
-        return CheckpointOut.of(_found(await TreeRepository(work.session).latest()))
+async def latest_checkpoint(_: CurrentPrincipal, work: Work) -> CheckpointOut:
+    return CheckpointOut.of(_found(await TreeRepository(work.session).latest()))
 
 
 @router.get(
@@ -76,22 +68,18 @@ async def latest_checkpoint(request: Request, viewer: CurrentPrincipal) -> Check
     responses=JSON_LINES,
     summary="Every checkpoint with its leaves",
 )
-async def export_checkpoints(request: Request, staff: StaffPrincipal) -> Response:
+async def export_checkpoints(_: StaffPrincipal, work: Work) -> Response:
     """Every checkpoint, oldest first, one per line, each with the leaves it added (order,
     sequence number and chain hash of each entry): what an archive of ``audit.checkpoints``
     holds, and what ``python -m services.audit.verify_export`` reads (staff)."""
-    async with _runtime(request).database.unit_of_work() as work:
-        return _json_lines(await checkpointing.checkpoints_with_leaves(work))
+    return _json_lines(await checkpointing.checkpoints_with_leaves(work))
 
 
 @router.get(
     "/journal/checkpoints/{tree_size}", response_model=CheckpointOut, summary="A checkpoint"
 )
-async def one_checkpoint(
-    request: Request, tree_size: int, viewer: CurrentPrincipal
-) -> CheckpointOut:
-    async with _runtime(request).database.unit_of_work() as work:
-        return CheckpointOut.of(_found(await TreeRepository(work.session).checkpoint(tree_size)))
+async def one_checkpoint(tree_size: int, _: CurrentPrincipal, work: Work) -> CheckpointOut:
+    return CheckpointOut.of(_found(await TreeRepository(work.session).checkpoint(tree_size)))
 
 
 @router.get(
@@ -100,12 +88,11 @@ async def one_checkpoint(
     responses=JSON_LINES,
     summary="Export the whole journal",
 )
-async def export_journal(request: Request, staff: StaffPrincipal) -> Response:
+async def export_journal(_: StaffPrincipal, work: Work) -> Response:
     """Every entry of every order as JSON lines (the lines of an order's export, each with its
     ``leaf_index`` in the checkpoints' tree once it has one), for
     ``python -m services.audit.verify_export`` (staff)."""
-    async with _runtime(request).database.unit_of_work() as work:
-        return _json_lines(await checkpointing.whole_journal(work))
+    return _json_lines(await checkpointing.whole_journal(work))
 
 
 @router.get(
@@ -114,19 +101,18 @@ async def export_journal(request: Request, staff: StaffPrincipal) -> Response:
     summary="An entry with its proof of inclusion",
 )
 async def entry_proof(
-    request: Request,
     order_id: UUID,
     seq: int,
     viewer: CurrentPrincipal,
+    work: Work,
     tree_size: Annotated[int | None, Query(description="Default: the latest checkpoint")] = None,
 ) -> EntryProofOut:
     """The entry, its place in the tree of a signed checkpoint and the audit path to the
     tree's root: with the public key, anyone can check offline that the checkpoint covers the
     entry exactly as it reads (docs/journal-proofs.md). 409 while no checkpoint covers it yet."""
-    async with _runtime(request).database.unit_of_work() as work:
-        proof = await checkpointing.entry_proof(
-            work, order_id=order_id, seq=seq, viewer=viewer, tree_size=tree_size
-        )
+    proof = await checkpointing.entry_proof(
+        work, order_id=order_id, seq=seq, viewer=viewer, tree_size=tree_size
+    )
     return EntryProofOut(
         entry=entry_line(proof.entry, proof.leaf_index),
         leaf_index=proof.leaf_index,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,28 +9,22 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from sqlalchemy import (
-    Column,
     Row,
     Select,
-    TextClause,
     and_,
-    bindparam,
     select,
-    text,
 )
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.audit import records
 from services.audit.domain import (
     GENESIS,
-    EntryContent,
     EntryKind,
     Ref,
     RefKind,
     SealedEntry,
     StaffText,
-    Summary,
 )
 from services.audit.header import Header
 
@@ -118,10 +111,10 @@ class JournalRepository:
         if self.pending is not None:
             self.pending.add(before, entry, header, actor_name)
             return True
-        params = {**entry_row(entry), "actor_name": actor_name}
-        statement = _APPEND
+        params = {**records.entry_row(entry), "actor_name": actor_name}
+        statement = records.APPEND
         if header is not None:
-            statement = _APPEND_WITH_HEADER
+            statement = records.APPEND_WITH_HEADER
             params |= {
                 "old_header": before.stored_header,
                 "header": header.as_json(),
@@ -149,7 +142,7 @@ class JournalRepository:
         if not refs:
             return []
         taken = await self.session.execute(
-            _REMEMBER_REFS,
+            records.REMEMBER_REFS,
             {
                 "kinds": [str(r.kind) for r in refs],
                 "values": [r.value for r in refs],
@@ -202,14 +195,14 @@ class JournalRepository:
         """Every entry of every order, by order and sequence number."""
         e = journal_entries.c
         rows = (await self.session.execute(_with_actor_names().order_by(e.order_id, e.seq))).all()
-        return [StoredEntry(_sealed(row), row.actor_name) for row in rows]
+        return [StoredEntry(records.sealed(row), row.actor_name) for row in rows]
 
     async def entry(self, order_id: UUID, seq: int) -> StoredEntry | None:
         statement = _with_actor_names().where(
             journal_entries.c.order_id == order_id, journal_entries.c.seq == seq
         )
         row = (await self.session.execute(statement)).one_or_none()
-        return None if row is None else StoredEntry(_sealed(row), row.actor_name)
+        return None if row is None else StoredEntry(records.sealed(row), row.actor_name)
 
     async def entries(
         self, order_id: UUID, wanted: EntryFilter, limit: int | None
@@ -220,7 +213,7 @@ class JournalRepository:
         if limit is not None:
             statement = statement.limit(limit)
         rows = (await self.session.execute(statement)).all()
-        return [StoredEntry(_sealed(row), row.actor_name) for row in rows]
+        return [StoredEntry(records.sealed(row), row.actor_name) for row in rows]
 
 
 def _with_actor_names() -> Select[Any]:
@@ -262,127 +255,3 @@ def _filtered(statement: Select[Any], wanted: EntryFilter) -> Select[Any]:
 def _journal(row: Row[Any]) -> OrderJournal:
     header = Header.from_json(row.header)
     return OrderJournal(row.order_id, row.last_seq, row.last_hash, header, row.header)
-
-
-def entry_row(entry: SealedEntry) -> dict[str, Any]:
-    c = entry.content
-    return {
-        "order_id": c.order_id,
-        "seq": c.seq,
-        "kind": str(c.kind),
-        "event_type": c.event_type,
-        "event_id": c.event_id,
-        "occurred_at": c.occurred_at,
-        "recorded_at": c.recorded_at,
-        "actor_kind": c.actor_kind,
-        "actor_id": c.actor_id,
-        "summary": c.summary.as_dict(),
-        "details": c.details,
-        "visible_to_customer": c.visible_to_customer,
-        "corrects": c.corrects,
-        "prev_hash": entry.prev_hash,
-        "hash": entry.hash,
-        "signature": entry.signature,
-    }
-
-
-def _sealed(row: Row[Any]) -> SealedEntry:
-    content = EntryContent(
-        order_id=row.order_id,
-        seq=row.seq,
-        kind=EntryKind(row.kind),
-        event_type=row.event_type,
-        event_id=row.event_id,
-        occurred_at=row.occurred_at,
-        recorded_at=row.recorded_at,
-        actor_kind=row.actor_kind,
-        actor_id=row.actor_id,
-        summary=Summary(**row.summary),
-        details=row.details,
-        visible_to_customer=row.visible_to_customer,
-        corrects=row.corrects,
-    )
-    text = None
-    if row.staff_text is not None or row.staff_redacted_at is not None:
-        text = StaffText(row.staff_text, row.staff_salt, row.staff_redacted_at)
-    return SealedEntry(content, row.prev_hash, row.hash, row.signature, text)
-
-
-_PG = postgresql.dialect()  # type: ignore[no-untyped-call]
-
-
-def _typed(column: Column[Any]) -> str:
-    # Without the length: a cast to varchar(n) would cut a longer value short silently
-    # (and the stored content would no longer match its hash); the column refuses it instead.
-    sql_type = re.sub(r"\(\d+\)", "", column.type.compile(dialect=_PG))
-    return f"CAST(:{column.name} AS {sql_type})"
-
-
-_ENTRY = ", ".join(column.name for column in journal_entries.columns)
-_TYPED_ENTRY = ",\n        ".join(
-    f"{_typed(column)} AS {column.name}" for column in journal_entries.columns
-)
-
-
-def _append_statement(header_set: str, header_check: str) -> TextClause:
-    """One round trip per append: the actor's name remembered (written only when new or
-    changed, so the usual case takes no row lock), the head moved on if it is where the
-    caller saw it, and the entry inserted only if the head moved."""
-    return text(f"""
-WITH new AS (
-    SELECT {_TYPED_ENTRY},
-        CAST(:actor_name AS varchar) AS actor_name
-), actor AS (
-    INSERT INTO actors (kind, id, name)
-    SELECT actor_kind, actor_id, actor_name FROM new
-    WHERE NOT EXISTS (
-        SELECT FROM actors
-        WHERE (kind, id, name) = (new.actor_kind, new.actor_id, new.actor_name)
-    )
-    ON CONFLICT (kind, id) DO UPDATE SET name = excluded.name
-), head AS (
-    UPDATE journal_orders AS h SET last_seq = new.seq, last_hash = new.hash{header_set}
-    FROM new
-    WHERE h.order_id = new.order_id AND h.last_seq = new.seq - 1
-        AND h.last_hash = new.prev_hash{header_check}
-    RETURNING h.order_id
-)
-INSERT INTO journal_entries ({_ENTRY})
-SELECT {_ENTRY} FROM new WHERE EXISTS (SELECT FROM head)
-RETURNING seq
-""")
-
-
-#: One statement whatever the number of identifiers, compiled once.
-_REMEMBER_REFS = (
-    text("""
-WITH remembered AS (
-    INSERT INTO order_refs (kind, value, order_id)
-    SELECT * FROM unnest(:kinds, :values, :order_ids)
-    ON CONFLICT DO NOTHING
-)
-DELETE FROM parked_events
-WHERE (kind, value) IN (SELECT * FROM unnest(:kinds, :values))
-RETURNING id, topic, payload
-""")
-    .bindparams(
-        bindparam("kinds", type_=postgresql.ARRAY(order_refs.c.kind.type)),
-        bindparam("values", type_=postgresql.ARRAY(order_refs.c.value.type)),
-        bindparam("order_ids", type_=postgresql.ARRAY(order_refs.c.order_id.type)),
-    )
-    .columns(parked_events.c.id, parked_events.c.topic, parked_events.c.payload)
-)
-
-
-def _jsonb(statement: TextClause, *names: str) -> TextClause:
-    return statement.bindparams(*(bindparam(name, type_=JSONB) for name in names))
-
-
-_APPEND = _jsonb(_append_statement("", ""), "summary", "details")
-_APPEND_WITH_HEADER = _jsonb(
-    _append_statement(
-        ", header = CAST(:header AS jsonb), customer_id = CAST(:customer_id AS varchar)",
-        " AND h.header = CAST(:old_header AS jsonb)",
-    ),
-    *("summary", "details", "header", "old_header"),
-)

@@ -20,8 +20,9 @@ from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from services.audit.domain import JournalNotFound, Verification
-from services.audit.handlers import order_ids, verify_order
+from services.audit.domain import Verification
+from services.audit.errors import JournalNotFound
+from services.audit.journal import order_ids, verify_order
 from services.audit.settings import AuditSettings
 from services.audit.signing import load_public_key
 from services.kit.db import Database

@@ -1,8 +1,8 @@
 """Billing's HTTP routes: invoices for customers and staff, payments (and unmatched ones),
 voids, exemptions.
 
-Each route opens one unit of work and commits it by leaving the block; the use cases and
-the rules live in handlers and domain."""
+Each route takes the request's unit of work (the kit's ``Work``, committed when the route
+returns) and calls a command handler or a repository read; the rules live in the domain."""
 
 from __future__ import annotations
 
@@ -12,14 +12,15 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 
-from services.billing import exemptions, handlers, payments
+from services.billing import commands
+from services.billing import exemption_repository as exemptions_repo
+from services.billing import payment_repository as payments_repo
 from services.billing import repository as repo
-from services.billing.domain import InvoiceNotFound, InvoiceStatus
-from services.billing.events import Origin
+from services.billing.domain import InvoiceStatus
+from services.billing.errors import ExemptionNotFound, InvoiceNotFound
 from services.billing.schemas import (
     Exempt,
     ExemptionPage,
@@ -36,23 +37,11 @@ from services.billing.schemas import (
     UnmatchedPaymentView,
     VoidInvoice,
 )
-from services.kit import idempotency
 from services.kit.auth import CurrentPrincipal, Principal, StaffPrincipal
-from services.kit.db import Database
-from services.kit.idempotency import IdempotencyKey
 from services.kit.problems import PROBLEM_RESPONSES
+from services.kit.requests import Ctx, Idempotency, Work
 
 router = APIRouter(tags=["invoices"], responses=PROBLEM_RESPONSES)
-
-
-def _database(request: Request) -> Database:
-    database: Database = request.app.state.runtime.database
-    return database
-
-
-def _origin(request: Request, principal: Principal) -> Origin:
-    now = request.app.state.runtime.clock.now()
-    return Origin.of_request(principal, now, request.state.correlation_id)
 
 
 def _own(principal: Principal) -> str | None:
@@ -62,8 +51,8 @@ def _own(principal: Principal) -> str | None:
 
 @router.get("/invoices", response_model=InvoicePage, summary="List invoices")
 async def list_invoices(
-    request: Request,
     principal: CurrentPrincipal,
+    work: Work,
     status_: Annotated[InvoiceStatus | None, Query(alias="status")] = None,
     customer_id: str | None = None,
     order_id: UUID | None = None,
@@ -81,11 +70,8 @@ async def list_invoices(
         issued_from=issued_from,
         issued_to=issued_to,
     )
-    async with _database(request).unit_of_work() as work:
-        page = await repo.list_invoices(
-            work.session, where, before=_decode(cursor), limit=limit + 1
-        )
-        count = await repo.count_invoices(work.session, where)
+    page = await repo.list_invoices(work.session, where, before=_decode(cursor), limit=limit + 1)
+    count = await repo.count_invoices(work.session, where)
     more = len(page) > limit
     page = page[:limit]
     return InvoicePage(
@@ -97,28 +83,24 @@ async def list_invoices(
 
 @router.get("/invoices/counts", response_model=InvoiceCounts, summary="Invoices per order")
 async def invoice_counts(
-    request: Request,
     principal: CurrentPrincipal,
+    work: Work,
     order_id: Annotated[list[UUID], Query(min_length=1, max_length=200)],
 ) -> InvoiceCounts:
     """How many invoices each given order has (the caller's own, for a customer)."""
-    async with _database(request).unit_of_work() as work:
-        counts = await repo.invoice_counts(work.session, _own(principal), order_id)
+    counts = await repo.invoice_counts(work.session, _own(principal), order_id)
     return InvoiceCounts(
         counts=[OrderInvoiceCount(order_id=key, invoices=value) for key, value in counts.items()]
     )
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceDetail, summary="One invoice")
-async def get_invoice(
-    request: Request, principal: CurrentPrincipal, invoice_id: UUID
-) -> InvoiceDetail:
+async def get_invoice(principal: CurrentPrincipal, work: Work, invoice_id: UUID) -> InvoiceDetail:
     """An invoice with its lines and payments; another customer's is not found."""
-    async with _database(request).unit_of_work() as work:
-        invoice = await repo.get_invoice(work.session, invoice_id)
-        if invoice is None or _own(principal) not in (None, invoice.customer_id):
-            raise InvoiceNotFound(invoice_id)
-        payments = await repo.payments_of(work.session, invoice_id)
+    invoice = await repo.get_invoice(work.session, invoice_id)
+    if invoice is None or _own(principal) not in (None, invoice.customer_id):
+        raise InvoiceNotFound(invoice_id)
+    payments = await payments_repo.payments_of(work.session, invoice_id)
     return InvoiceDetail.of_invoice(invoice, payments)
 
 
@@ -129,42 +111,24 @@ async def get_invoice(
     summary="Record a payment (staff)",
 )
 async def record_payment(
-    request: Request,
     principal: StaffPrincipal,
     invoice_id: UUID,
     body: RecordPayment,
-    idempotency_key: IdempotencyKey = None,
+    work: Work,
+    ctx: Ctx,
+    once: Idempotency,
 ) -> Any:
     """Book money staff received for an invoice; refused (409) for a void invoice.
 
     An overpayment is booked and flagged. Retrying with the same ``Idempotency-Key`` returns
     the first answer."""
-    scope = f"billing:record-payment:{principal.id}"
+    command = commands.RecordPayment(invoice_id, body.amount, body.note)
+
+    async def record() -> PaymentView:
+        return PaymentView.of(await commands.record_payment(work, command, ctx))
+
     asked = {"invoice_id": str(invoice_id), **body.model_dump(mode="json")}
-    async with _database(request).unit_of_work() as work:
-        if idempotency_key:
-            earlier = await idempotency.claim(
-                work.session, scope=scope, key=idempotency_key, request=asked
-            )
-            if earlier is not None:
-                return JSONResponse(earlier.body, status_code=earlier.status)
-        record = await payments.record_staff_payment(
-            work,
-            invoice_id=invoice_id,
-            amount=body.amount,
-            note=body.note,
-            origin=_origin(request, principal),
-        )
-        view = PaymentView.of(record)
-        if idempotency_key:
-            await idempotency.remember(
-                work.session,
-                scope=scope,
-                key=idempotency_key,
-                status=201,
-                body=view.model_dump(mode="json"),
-            )
-    return view
+    return await once.answer(f"billing:record-payment:{principal.id}", asked, record)
 
 
 @router.get(
@@ -174,15 +138,14 @@ async def record_payment(
     summary="Payments no invoice took (staff)",
 )
 async def unmatched_payments(
-    request: Request,
-    principal: StaffPrincipal,
+    _: StaffPrincipal,
+    work: Work,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> UnmatchedPayments:
     """Money received and not (all) applied: for an invoice billing does not know, a void or
     already paid one, in another currency, or more than was owed. The reason says which."""
-    async with _database(request).unit_of_work() as work:
-        found = await repo.unmatched_payments(work.session, limit)
-        count = await repo.count_unmatched_payments(work.session)
+    found = await payments_repo.unmatched_payments(work.session, limit)
+    count = await payments_repo.count_unmatched_payments(work.session)
     return UnmatchedPayments(items=[UnmatchedPaymentView.of(p) for p in found], count=count)
 
 
@@ -193,32 +156,23 @@ async def unmatched_payments(
     summary="Mark unmatched money as dealt with (staff)",
 )
 async def resolve_unmatched(
-    request: Request, principal: StaffPrincipal, payment_id: str, body: ResolvePayment
+    _: StaffPrincipal, payment_id: str, body: ResolvePayment, work: Work, ctx: Ctx
 ) -> PaymentView:
     """Refunded, or booked by hand: it leaves the unmatched list and keeps how, who and when.
     404 when no unmatched payment has that id (or it was resolved already)."""
-    async with _database(request).unit_of_work() as work:
-        record = await payments.resolve_unmatched(
-            work,
-            payment_id=payment_id,
-            resolution=body.resolution,
-            origin=_origin(request, principal),
-        )
-    return PaymentView.of(record)
+    command = commands.ResolveUnmatched(payment_id, body.resolution)
+    return PaymentView.of(await commands.resolve_unmatched(work, command, ctx))
 
 
 @router.post(
     "/invoices/{invoice_id}/void", response_model=InvoiceView, summary="Void an invoice (staff)"
 )
 async def void_invoice(
-    request: Request, principal: StaffPrincipal, invoice_id: UUID, body: VoidInvoice
+    _: StaffPrincipal, invoice_id: UUID, body: VoidInvoice, work: Work, ctx: Ctx
 ) -> InvoiceView:
     """Void an open or overdue invoice; a paid or void one gives 409."""
-    async with _database(request).unit_of_work() as work:
-        invoice = await handlers.void_by_staff(
-            work, invoice_id=invoice_id, reason=body.reason, origin=_origin(request, principal)
-        )
-    return InvoiceView.of(invoice)
+    command = commands.VoidInvoice(invoice_id, body.reason)
+    return InvoiceView.of(await commands.void_invoice(work, command, ctx))
 
 
 @router.get(
@@ -228,14 +182,13 @@ async def void_invoice(
     summary="Customers exempt from automatic suspension (staff)",
 )
 async def list_exemptions(
-    request: Request,
-    principal: StaffPrincipal,
+    _: StaffPrincipal,
+    work: Work,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ExemptionPage:
     """Every exempt customer with who exempted them, when and why; the latest first."""
-    async with _database(request).unit_of_work() as work:
-        found = await repo.list_exemptions(work.session, limit)
-        count = await repo.count_exemptions(work.session)
+    found = await exemptions_repo.list_exemptions(work.session, limit)
+    count = await exemptions_repo.count_exemptions(work.session)
     return ExemptionPage(items=[ExemptionView.of(e) for e in found], count=count)
 
 
@@ -245,12 +198,11 @@ async def list_exemptions(
     tags=["dunning"],
     summary="One customer's exemption (staff)",
 )
-async def get_exemption(
-    request: Request, principal: StaffPrincipal, customer_id: str
-) -> ExemptionView:
+async def get_exemption(_: StaffPrincipal, customer_id: str, work: Work) -> ExemptionView:
     """404 when the customer is not exempt."""
-    async with _database(request).unit_of_work() as work:
-        found = await exemptions.get_exemption(work, customer_id=customer_id)
+    found = await exemptions_repo.get_exemption(work.session, customer_id)
+    if found is None:
+        raise ExemptionNotFound(customer_id)
     return ExemptionView.of(found)
 
 
@@ -261,16 +213,12 @@ async def get_exemption(
     summary="Exempt a customer from automatic suspension (staff)",
 )
 async def exempt_customer(
-    request: Request, principal: StaffPrincipal, customer_id: str, body: Exempt
+    _: StaffPrincipal, customer_id: str, body: Exempt, work: Work, ctx: Ctx
 ) -> ExemptionView:
     """Their unpaid invoices are still marked overdue, but never suspend or terminate. The
     change is journaled under each of their orders."""
-    origin = _origin(request, principal)
-    async with _database(request).unit_of_work() as work:
-        exemption = await exemptions.exempt(
-            work, customer_id=customer_id, reason=body.reason, origin=origin
-        )
-    return ExemptionView.of(exemption)
+    command = commands.Exempt(customer_id, body.reason)
+    return ExemptionView.of(await commands.exempt(work, command, ctx))
 
 
 @router.delete(
@@ -279,11 +227,9 @@ async def exempt_customer(
     tags=["dunning"],
     summary="End a customer's exemption (staff)",
 )
-async def end_exemption(request: Request, principal: StaffPrincipal, customer_id: str) -> Response:
+async def end_exemption(_: StaffPrincipal, customer_id: str, work: Work, ctx: Ctx) -> Response:
     """Automatic suspension applies to the customer again; journaled like the exemption."""
-    origin = _origin(request, principal)
-    async with _database(request).unit_of_work() as work:
-        await exemptions.end_exemption(work, customer_id=customer_id, origin=origin)
+    await commands.end_exemption(work, commands.EndExemption(customer_id), ctx)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry
 
 from contracts import BILLING
-from services.billing import consumers, jobs
+from services.billing import jobs, reactions
 from services.billing.api import router
-from services.billing.domain import (
+from services.billing.errors import (
     CurrencyMismatch,
     ExemptionNotFound,
     InvoiceIsVoid,
@@ -16,10 +15,10 @@ from services.billing.domain import (
     TransitionNotAllowed,
     UnmatchedPaymentNotFound,
 )
+from services.billing.outgoing import BILLING_ACTOR
 from services.billing.settings import BillingSettings
-from services.kit.clock import Clock
 from services.kit.runtime import Runtime
-from services.kit.service import service_app
+from services.kit.service import ServiceShape
 
 TITLE = "Billing"
 DESCRIPTION = "Invoices, payments, renewal invoices and the dunning policy."
@@ -34,25 +33,20 @@ DOMAIN_ERRORS: dict[type[Exception], int] = {
 }
 
 
-def create_runtime(
-    settings: BillingSettings, registry: CollectorRegistry, clock: Clock | None = None
-) -> Runtime:
-    """Billing's runtime: consumers of orders and payments, jobs, outbox to billing.events."""
-    runtime = Runtime(settings, publishes_on=BILLING, registry=registry, clock=clock)
+def wire(settings: BillingSettings, runtime: Runtime, app: FastAPI) -> None:
+    """Billing's consumers of orders and payments, and its jobs."""
     policy = settings.dunning_policy()
-    consumers.subscribe(runtime, policy)
-    jobs.schedule(runtime, policy, settings.jobs_interval, registry)
-    return runtime
+    reactions.subscribe(runtime, policy)
+    jobs.register(runtime, policy, settings.jobs_interval, runtime.registry)
 
 
-def create_app(settings: BillingSettings, clock: Clock | None = None) -> FastAPI:
-    registry = CollectorRegistry()
-    runtime = create_runtime(settings, registry, clock)
-    return service_app(
-        runtime,
-        title=TITLE,
-        description=DESCRIPTION,
-        routers=[router],
-        domain_errors=DOMAIN_ERRORS,
-        registry=registry,
-    )
+SERVICE = ServiceShape(
+    title=TITLE,
+    description=DESCRIPTION,
+    publishes_on=BILLING,
+    routers=[router],
+    domain_errors=DOMAIN_ERRORS,
+    wire=wire,
+    actor=BILLING_ACTOR,
+)
+create_app = SERVICE.create_app

@@ -13,6 +13,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from contracts.billing import InvoiceKind, OverdueStage
+from services.billing.errors import CurrencyMismatch, InvoiceIsVoid, TransitionNotAllowed
 
 ZERO = Decimal("0.00")
 
@@ -45,51 +46,6 @@ TRANSITIONS: dict[tuple[InvoiceStatus, InvoiceAction], InvoiceStatus] = {
 
 #: Statuses in which an invoice still waits for money.
 UNPAID = frozenset({InvoiceStatus.OPEN, InvoiceStatus.OVERDUE})
-
-
-class BillingError(Exception):
-    """Base of billing's domain errors; the message is what a client reads."""
-
-
-class InvoiceNotFound(BillingError):
-    """No such invoice (or not the caller's)."""
-
-    def __init__(self, invoice_id: UUID) -> None:
-        super().__init__(f"There is no invoice {invoice_id}")
-
-
-class TransitionNotAllowed(BillingError):
-    """The invoice's status does not allow the action."""
-
-    def __init__(self, status: InvoiceStatus, action: InvoiceAction) -> None:
-        super().__init__(f"An invoice in status '{status}' cannot {action}")
-        self.status = status
-        self.action = action
-
-
-class InvoiceIsVoid(BillingError):
-    """Staff tried to pay a void invoice by hand."""
-
-    def __init__(self, number: str) -> None:
-        super().__init__(f"Invoice {number} is void and cannot be paid")
-
-
-class UnmatchedPaymentNotFound(BillingError):
-    """No unmatched payment of that id (never, or resolved already)."""
-
-    def __init__(self, payment_id: str) -> None:
-        super().__init__(f"There is no unmatched payment {payment_id}")
-
-
-class ExemptionNotFound(BillingError):
-    """The customer is not exempt from dunning."""
-
-    def __init__(self, customer_id: str) -> None:
-        super().__init__(f"Customer {customer_id} is not exempt from dunning")
-
-
-class CurrencyMismatch(BillingError):
-    """Amounts in different currencies where one currency is required."""
 
 
 def invoice_number(year: int, sequence: int) -> str:
@@ -243,6 +199,14 @@ def new_invoice(
         renewal_id=renewal_id,
         replaces=replaces,
     )
+
+
+class BilledOrderStatus(StrEnum):
+    """Billing's view of an order: placed, in a paid period, or cancelled."""
+
+    PLACED = "placed"
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,16 @@ from uuid import uuid4
 from prometheus_client import CollectorRegistry, Gauge
 
 from contracts import InvoiceKind, OverdueStage
-from services.billing import events, handlers
+from services.billing import exemption_repository as exemptions_repo
+from services.billing import order_repository as orders_repo
+from services.billing import outgoing
+from services.billing import payment_repository as payments_repo
 from services.billing import repository as repo
 from services.billing.domain import BilledOrder, DunningPolicy, Invoice
-from services.billing.events import Origin
+from services.billing.invoicing import issue_invoice
+from services.billing.outgoing import BILLING_ACTOR
 from services.kit import parking
+from services.kit.context import Context
 from services.kit.db import UnitOfWork
 from services.kit.jobs import JobRun
 from services.kit.runtime import Runtime
@@ -34,30 +39,28 @@ def renewal_invoices(policy: DunningPolicy) -> JobRun:
 
     async def run(work: UnitOfWork, now: datetime) -> int:
         horizon = policy.renewal_horizon(now.date())
-        due = await repo.renewal_candidates(work.session, horizon, BATCH)
+        due = await orders_repo.renewal_candidates(work.session, horizon, BATCH)
         issued = 0
         for order in due:
-            issued += await _renew(work, order, Origin.of_job(now), policy)
+            issued += await _renew(work, order, Context.of_job(now, BILLING_ACTOR), policy)
         return issued
 
     return run
 
 
-async def _renew(
-    work: UnitOfWork, order: BilledOrder, origin: Origin, policy: DunningPolicy
-) -> int:
+async def _renew(work: UnitOfWork, order: BilledOrder, ctx: Context, policy: DunningPolicy) -> int:
     assert order.paid_until is not None, "only orders with a paid period are renewed"
     invoice_id = uuid4()
-    if not await repo.claim_auto_renewal(
+    if not await orders_repo.claim_auto_renewal(
         work.session, order.order_id, order.paid_until, invoice_id
     ):
         return 0
-    await handlers.issue_invoice(
+    await issue_invoice(
         work,
+        ctx,
         kind=InvoiceKind.RENEWAL,
         customer_id=order.customer_id,
         lines=[order.renewal_line()],
-        origin=origin,
         policy=policy,
         invoice_id=invoice_id,
         due_on=order.paid_until,
@@ -75,23 +78,23 @@ def dunning(policy: DunningPolicy) -> JobRun:
         }
         published = 0
         for invoice in await repo.dunning_candidates(work.session, reached_by, BATCH):
-            published += await _chase(work, invoice, Origin.of_job(now), policy)
+            published += await _chase(work, invoice, Context.of_job(now, BILLING_ACTOR), policy)
         return published
 
     return run
 
 
-async def _chase(work: UnitOfWork, invoice: Invoice, origin: Origin, policy: DunningPolicy) -> int:
-    exempt = await repo.is_exempt(work.session, invoice.customer_id)
-    stages = policy.stages_reached(invoice.due_on, origin.now.date(), exempt=exempt)
+async def _chase(work: UnitOfWork, invoice: Invoice, ctx: Context, policy: DunningPolicy) -> int:
+    exempt = await exemptions_repo.is_exempt(work.session, invoice.customer_id)
+    stages = policy.stages_reached(invoice.due_on, ctx.now.date(), exempt=exempt)
     published = 0
     for stage in stages:
-        if not await repo.claim_stage(work.session, invoice.id, stage, origin.now):
+        if not await repo.claim_stage(work.session, invoice.id, stage, ctx.now):
             continue
         if stage is OverdueStage.OVERDUE:
             invoice.mark_overdue()
         invoice.dunning_stage = stage
-        work.publish(events.overdue(invoice, stage, origin))
+        work.publish(outgoing.overdue(invoice, stage, ctx))
         published += 1
     await repo.save_invoice(work.session, invoice)
     return published
@@ -110,7 +113,9 @@ def reminders(policy: DunningPolicy) -> JobRun:
             offset = policy.reminder_due(invoice.due_on, today)
             assert offset is not None, "a candidate is in the window of an offset"
             if await repo.claim_reminder(work.session, invoice.id, offset, now):
-                work.publish(events.reminder_due(invoice, offset, Origin.of_job(now)))
+                work.publish(
+                    outgoing.reminder_due(invoice, offset, Context.of_job(now, BILLING_ACTOR))
+                )
                 published += 1
         return published
 
@@ -126,13 +131,13 @@ def unmatched_payments(registry: CollectorRegistry) -> JobRun:
     )
 
     async def run(work: UnitOfWork, now: datetime) -> int:
-        gauge.set(await repo.count_unmatched_payments(work.session))
+        gauge.set(await payments_repo.count_unmatched_payments(work.session))
         return 0
 
     return run
 
 
-def schedule(
+def register(
     runtime: Runtime, policy: DunningPolicy, interval: timedelta, registry: CollectorRegistry
 ) -> None:
     """Register billing's jobs on the runtime's scheduler."""

@@ -1,11 +1,13 @@
-"""Every SQL statement of billing. Functions take the unit of work's session; none commits."""
+"""Every SQL statement of billing's invoices: numbering, storing and loading them, the lists,
+and the candidates of dunning and reminders. Billing's view of orders is in ``order_repository``,
+payments in ``payment_repository``, exemptions in ``exemption_repository``. Functions take the
+unit of work's session; none commits."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -16,114 +18,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.billing import InvoiceKind, OverdueStage
 from services.billing.domain import (
     UNPAID,
-    BilledOrder,
-    Exemption,
     Invoice,
     InvoiceStatus,
     Line,
 )
 from services.billing.tables import (
-    auto_renewals,
     dunning_stages,
     exemptions,
     invoice_counters,
     invoice_lines,
     invoice_reminders,
     invoices,
-    orders,
-    payments,
 )
 
-_UNPAID = [str(status) for status in UNPAID]
-
-# --- orders projection ------------------------------------------------------------------------
-
-
-async def add_order(session: AsyncSession, order: BilledOrder) -> bool:
-    """Insert the order once; False when billing knew it already (a repeated placement)."""
-    inserted = await session.scalar(
-        insert(orders)
-        .values(
-            order_id=order.order_id,
-            customer_id=order.customer_id,
-            service_name=order.service_name,
-            plan=order.plan,
-            price=order.price,
-            currency=order.currency,
-            period_months=order.period_months,
-            status="placed",
-        )
-        .on_conflict_do_nothing()
-        .returning(orders.c.order_id)
-    )
-    return inserted is not None
-
-
-async def update_order(session: AsyncSession, order_id: UUID, **values: Any) -> bool:
-    """Change billing's view of an order; False when billing does not know the order."""
-    changed = await session.scalar(
-        update(orders)
-        .where(orders.c.order_id == order_id)
-        .values(**values)
-        .returning(orders.c.order_id)
-    )
-    return changed is not None
-
-
-async def renewal_candidates(session: AsyncSession, horizon: date, limit: int) -> list[BilledOrder]:
-    """Active orders paid until ``horizon`` or earlier, without an automatic renewal invoice
-    for that paid-until and without an unpaid renewal invoice."""
-    claimed = exists().where(
-        auto_renewals.c.order_id == orders.c.order_id,
-        auto_renewals.c.paid_until == orders.c.paid_until,
-    )
-    unpaid_renewal = exists().where(
-        invoice_lines.c.order_id == orders.c.order_id,
-        invoices.c.id == invoice_lines.c.invoice_id,
-        invoices.c.kind == InvoiceKind.RENEWAL.value,
-        invoices.c.status.in_(_UNPAID),
-    )
-    rows = await session.execute(
-        select(orders)
-        .where(
-            orders.c.status == "active",
-            orders.c.ends_at_period_end.is_(False),
-            orders.c.paid_until <= horizon,
-            ~claimed,
-            ~unpaid_renewal,
-        )
-        .order_by(orders.c.paid_until, orders.c.order_id)
-        .limit(limit)
-    )
-    return [_billed_order(row) for row in rows]
-
-
-async def claim_auto_renewal(
-    session: AsyncSession, order_id: UUID, paid_until: date, invoice_id: UUID
-) -> bool:
-    claimed = await session.scalar(
-        insert(auto_renewals)
-        .values(order_id=order_id, paid_until=paid_until, invoice_id=invoice_id)
-        .on_conflict_do_nothing()
-        .returning(auto_renewals.c.order_id)
-    )
-    return claimed is not None
-
-
-def _billed_order(row: Row[Any]) -> BilledOrder:
-    return BilledOrder(
-        order_id=row.order_id,
-        customer_id=row.customer_id,
-        service_name=row.service_name,
-        plan=row.plan,
-        price=row.price,
-        currency=row.currency,
-        period_months=row.period_months,
-        paid_until=row.paid_until,
-    )
-
-
-# --- invoices ---------------------------------------------------------------------------------
+#: The unpaid statuses as stored.
+UNPAID_VALUES = [str(status) for status in UNPAID]
 
 
 async def next_sequence(session: AsyncSession, year: int) -> int:
@@ -207,7 +116,7 @@ async def unpaid_invoices_of_order(session: AsyncSession, order_id: UUID) -> lis
     """Open or overdue invoices with a line for the order, locked for a change."""
     statement = (
         select(invoices)
-        .where(invoices.c.status.in_(_UNPAID), _has_order(order_id))
+        .where(invoices.c.status.in_(UNPAID_VALUES), _has_order(order_id))
         .order_by(invoices.c.number)
         .with_for_update()
     )
@@ -284,7 +193,7 @@ async def dunning_candidates(
     statement = (
         select(invoices)
         .where(
-            invoices.c.status.in_(_UNPAID),
+            invoices.c.status.in_(UNPAID_VALUES),
             or_(
                 and_(stage.is_(None), due <= reached_by[OverdueStage.OVERDUE]),
                 and_(
@@ -340,7 +249,7 @@ async def reminder_candidates(
     ]
     statement = (
         select(invoices)
-        .where(invoices.c.status.in_(_UNPAID), or_(*in_window))
+        .where(invoices.c.status.in_(UNPAID_VALUES), or_(*in_window))
         .order_by(invoices.c.due_on, invoices.c.id)
         .limit(limit)
         # Waits, not SKIP LOCKED: each job already runs one pass at a time across replicas,
@@ -404,148 +313,3 @@ def _invoice(row: Row[Any], lines: list[Line]) -> Invoice:
         voided_reason=row.voided_reason,
         replaces=row.replaces,
     )
-
-
-# --- payments and exemptions ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PaymentRecord:
-    """A payment as booked: applied to an invoice, flagged, or a failed attempt."""
-
-    payment_id: str
-    outcome: str
-    invoice_id: UUID | None
-    source: str
-    amount: Decimal
-    currency: str
-    applied: Decimal
-    flag_reason: str | None
-    received_at: datetime
-    note: str | None = None
-    recorded_by: str | None = None
-    #: Unmatched money staff dealt with by hand (refunded, booked elsewhere): when, who, how.
-    resolved_at: datetime | None = None
-    resolved_by: str | None = None
-    resolution: str | None = None
-
-
-async def add_payment(session: AsyncSession, payment: PaymentRecord) -> bool:
-    """Book a payment once; False when this payment id (and outcome) is booked already."""
-    booked = await session.scalar(
-        insert(payments)
-        .values(**payment.__dict__)
-        .on_conflict_do_nothing()
-        .returning(payments.c.payment_id)
-    )
-    return booked is not None
-
-
-async def payments_of(session: AsyncSession, invoice_id: UUID) -> list[PaymentRecord]:
-    rows = await session.execute(
-        select(payments)
-        .where(payments.c.invoice_id == invoice_id)
-        .order_by(payments.c.received_at, payments.c.payment_id)
-    )
-    return [PaymentRecord(**row._asdict()) for row in rows]
-
-
-#: A payment some of whose money went to no invoice, not yet resolved: staff must look at it.
-_UNMATCHED = and_(
-    payments.c.outcome == "received",
-    payments.c.applied < payments.c.amount,
-    payments.c.resolved_at.is_(None),
-)
-
-
-async def unmatched_payments(session: AsyncSession, limit: int) -> list[PaymentRecord]:
-    """Received payments not wholly applied to an invoice, newest first."""
-    rows = await session.execute(
-        select(payments)
-        .where(_UNMATCHED)
-        .order_by(payments.c.received_at.desc(), payments.c.payment_id)
-        .limit(limit)
-    )
-    return [PaymentRecord(**row._asdict()) for row in rows]
-
-
-async def resolve_unmatched(
-    session: AsyncSession, payment_id: str, *, by: str, at: datetime, resolution: str
-) -> PaymentRecord | None:
-    """Mark an unmatched payment as dealt with; None when there is no such unmatched one."""
-    row = (
-        await session.execute(
-            update(payments)
-            .where(_UNMATCHED, payments.c.payment_id == payment_id)
-            .values(resolved_at=at, resolved_by=by, resolution=resolution)
-            .returning(*payments.c)
-        )
-    ).first()
-    return None if row is None else PaymentRecord(**row._asdict())
-
-
-async def count_unmatched_payments(session: AsyncSession) -> int:
-    counted = await session.scalar(select(func.count()).select_from(payments).where(_UNMATCHED))
-    return int(counted or 0)
-
-
-async def set_exemption(session: AsyncSession, exemption: Exemption) -> None:
-    values = {
-        "reason": exemption.reason,
-        "exempted_by": exemption.exempted_by,
-        "exempted_at": exemption.exempted_at,
-    }
-    await session.execute(
-        insert(exemptions)
-        .values(customer_id=exemption.customer_id, **values)
-        .on_conflict_do_update(index_elements=[exemptions.c.customer_id], set_=values)
-    )
-
-
-async def drop_exemption(session: AsyncSession, customer_id: str) -> bool:
-    result = await session.execute(
-        exemptions.delete()
-        .where(exemptions.c.customer_id == customer_id)
-        .returning(exemptions.c.customer_id)
-    )
-    return result.first() is not None
-
-
-async def list_exemptions(session: AsyncSession, limit: int) -> list[Exemption]:
-    """Exempt customers, the latest decision first."""
-    rows = await session.execute(
-        select(exemptions)
-        .order_by(exemptions.c.exempted_at.desc(), exemptions.c.customer_id)
-        .limit(limit)
-    )
-    return [Exemption(**row._asdict()) for row in rows]
-
-
-async def count_exemptions(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(exemptions)) or 0)
-
-
-async def get_exemption(session: AsyncSession, customer_id: str) -> Exemption | None:
-    row = (
-        await session.execute(select(exemptions).where(exemptions.c.customer_id == customer_id))
-    ).first()
-    return None if row is None else Exemption(**row._asdict())
-
-
-async def live_orders_of(session: AsyncSession, customer_id: str) -> list[UUID]:
-    """The customer's orders billing knows that are not cancelled, in a stable order."""
-    found: Sequence[UUID] = (
-        await session.scalars(
-            select(orders.c.order_id)
-            .where(orders.c.customer_id == customer_id, orders.c.status != "cancelled")
-            .order_by(orders.c.order_id)
-        )
-    ).all()
-    return list(found)
-
-
-async def is_exempt(session: AsyncSession, customer_id: str) -> bool:
-    found = await session.scalar(
-        select(exemptions.c.customer_id).where(exemptions.c.customer_id == customer_id)
-    )
-    return found is not None

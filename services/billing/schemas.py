@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field, field_validator
 from contracts import InvoiceKind, Money, PaymentSource
 from contracts.envelope import Text
 from services.billing.domain import Exemption, Invoice, InvoiceStatus
-from services.billing.events import money
-from services.billing.repository import PaymentRecord
+from services.billing.outgoing import money
+from services.billing.payment_repository import PaymentRecord
 
 
 class InvoiceLineView(BaseModel):

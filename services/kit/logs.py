@@ -14,9 +14,6 @@ from typing import Any
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-#: Keys that request and message scopes bind, merged into every line logged inside them.
-CONTEXT_KEYS = ("correlation_id", "request_id", "event_id", "order_id")
-
 # Libraries that attach their own handlers; their records are sent to the root handler instead.
 _LIBRARY_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "aiokafka", "faststream")
 

@@ -12,7 +12,7 @@ from faststream.kafka import KafkaBroker
 from opentelemetry.trace import Tracer
 from prometheus_client import CollectorRegistry
 
-from contracts.envelope import Envelope, Topic
+from contracts.envelope import Actor, Envelope, Topic
 from services.kit.clock import Clock, SystemClock
 from services.kit.consumer import (
     ConsumerMetrics,
@@ -21,7 +21,8 @@ from services.kit.consumer import (
     RetryPolicy,
     subscribe,
 )
-from services.kit.db import Database, asyncpg_dsn
+from services.kit.context import Context, Reaction
+from services.kit.db import Database, UnitOfWork, asyncpg_dsn
 from services.kit.jobs import Scheduler, scheduled
 from services.kit.kafka import make_broker
 from services.kit.metrics import (
@@ -50,8 +51,14 @@ class Runtime:
         registry: CollectorRegistry,
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
+        actor: Actor | None = None,
     ) -> None:
         self.settings = settings
+        #: The service's metrics; its jobs and consumers add theirs.
+        self.registry = registry
+        #: Who acts for a consumed event: this service, or by default the system on behalf of
+        #: the event's producer (see :meth:`Context.of_event`).
+        self.actor = actor
         self.clock: Clock = clock or SystemClock.from_settings(settings)
         self.name = settings.service_name
         self.publishes_on = publishes_on
@@ -92,12 +99,13 @@ class Runtime:
             schema=_union_type(publishes_on),
         )
 
-    def consume(self, topic: Topic, handlers: Mapping[type[Envelope[Any]], Handler]) -> None:
-        """Subscribe this service's group to a topic with a handler per event model."""
+    def consume(self, topic: Topic, reactions: Mapping[type[Envelope[Any]], Reaction]) -> None:
+        """Subscribe this service's group to a topic with a reaction per event model, each
+        called ``reaction(work, event, ctx)`` in the consumer's unit of work."""
         options: dict[str, Any] = {
             "name": self.name,
             "topic": topic,
-            "handlers": handlers,
+            "handlers": {model: self.bind(reaction) for model, reaction in reactions.items()},
             "database": self.database,
             "broker": self.broker,
             "metrics": self.metrics,
@@ -107,6 +115,15 @@ class Runtime:
         }
         self._consumer_options.append(options)
         self.consumers.append(EventConsumer(**options))
+
+    def bind(self, reaction: Reaction) -> Handler:
+        """The consumer's handler for a reaction: the context of the event, on this clock."""
+        clock, actor = self.clock, self.actor
+
+        async def handle(work: UnitOfWork, event: Envelope[Any]) -> None:
+            await reaction(work, event, Context.of_event(event, clock.now(), actor))
+
+        return handle
 
     def subscribe(self) -> None:
         """Register the service's consumers with the broker as one subscription (once)."""

@@ -1,8 +1,10 @@
 """How every service is assembled and started, the same way for all four.
 
-``service_app`` builds the FastAPI app around a :class:`Runtime` (broker, consumers and relay
-start and stop in the app's lifespan); ``serve`` is a service's ``__main__``: wait for the
-database, apply the migrations, make sure the topics exist, then run uvicorn. With
+A service declares what sets it apart once, as a :class:`ServiceShape` in its ``app.py``;
+``ServiceShape.create_app`` builds its runtime and, with ``service_app``, the FastAPI app
+around it (broker, consumers and relay start and stop in the app's lifespan); ``serve`` is a
+service's ``__main__``: wait for the database, apply the migrations, make sure the topics
+exist, then run uvicorn. With
 ``--migrate-only`` it stops after the migrations (a cluster's Job, once per release)."""
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 import uvicorn
@@ -24,8 +27,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
 from contracts import ALL_TOPICS
+from contracts.envelope import Actor, Topic
 from services.kit.asyncapi import describe_received
 from services.kit.auth import Authenticator
+from services.kit.clock import Clock
 from services.kit.db import connect
 from services.kit.kafka import ensure_topics
 from services.kit.logs import configure_logging, get_logger
@@ -37,6 +42,51 @@ from services.kit.tracing import provider_from_settings
 from services.kit.web import Check, install_kit
 
 log = get_logger(__name__)
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+@dataclass(frozen=True)
+class ServiceShape(Generic[S]):
+    """What sets one service apart, declared once in its ``app.py``; every service's app is
+    then built the same way (:meth:`create_app`)."""
+
+    title: str
+    description: str
+    publishes_on: Topic
+    routers: Sequence[APIRouter]
+    #: Named errors of the domain and their HTTP status (problem+json).
+    domain_errors: Mapping[type[Exception], int]
+    #: Binds the service's reactions (``reactions.subscribe``) and jobs (``jobs.register``)
+    #: to the runtime, and sets on the app what its routes read (``app.state``).
+    wire: Callable[[S, Runtime, FastAPI], None]
+    #: Who the service acts as for a consumed event (default: the system on behalf of the
+    #: event's producer).
+    actor: Actor | None = None
+    #: Readiness checks of the service's own, beside the database and Kafka.
+    checks: Callable[[S], Mapping[str, Check]] | None = None
+
+    def create_app(self, settings: S, clock: Clock | None = None) -> FastAPI:
+        """The service's app; tests pass a ``FrozenClock``."""
+        registry = CollectorRegistry()
+        runtime = Runtime(
+            settings,
+            publishes_on=self.publishes_on,
+            registry=registry,
+            clock=clock,
+            actor=self.actor,
+        )
+        app = service_app(
+            runtime,
+            title=self.title,
+            description=self.description,
+            routers=self.routers,
+            domain_errors=self.domain_errors,
+            registry=registry,
+            checks=self.checks(settings) if self.checks else None,
+        )
+        self.wire(settings, runtime, app)
+        return app
 
 
 def service_app(

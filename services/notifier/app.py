@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry
 
 from contracts import NOTIFIER
 from services.kit import parking
-from services.kit.clock import Clock
 from services.kit.runtime import Runtime
-from services.kit.service import service_app
+from services.kit.service import ServiceShape
+from services.notifier import jobs, reactions
 from services.notifier.api import router
-from services.notifier.consumers import subscribe
-from services.notifier.domain import (
+from services.notifier.domain import Placements, StaffDesk
+from services.notifier.errors import (
     BannerNotDismissible,
     BannerNotFound,
     OrderNotFound,
-    Placements,
-    StaffDesk,
     TicketNotFound,
 )
-from services.notifier.jobs import add_jobs
 from services.notifier.mailer import Smtp
-from services.notifier.notices import Context
+from services.notifier.notices import Teller
 from services.notifier.render import Renderer
 from services.notifier.settings import NotifierSettings
 
@@ -37,35 +33,27 @@ DOMAIN_ERRORS: dict[type[Exception], int] = {
 }
 
 
-def create_runtime(
-    settings: NotifierSettings, registry: CollectorRegistry, clock: Clock | None = None
-) -> tuple[Runtime, Context]:
-    """The runtime with the notifier's consumers and jobs, and the context its use cases use."""
-    runtime = Runtime(settings, publishes_on=NOTIFIER, registry=registry, clock=clock)
-    ctx = Context(
+def wire(settings: NotifierSettings, runtime: Runtime, app: FastAPI) -> None:
+    """The notifier's consumers and jobs, and how it tells people (its routes read it too)."""
+    teller = Teller(
         renderer=Renderer(settings.panel_url),
-        clock=runtime.clock,
         placements=Placements(settings.banner_placements),
         desk=StaffDesk(settings.staff_queue_address, settings.staff_mail_domain),
         desk_url=settings.back_office_url.rstrip("/"),
     )
-    subscribe(runtime, ctx)
-    add_jobs(runtime, ctx, settings)
-    parking.schedule_expiry(runtime, registry)
-    return runtime, ctx
+    reactions.subscribe(runtime, teller)
+    jobs.register(runtime, teller, settings)
+    parking.schedule_expiry(runtime, runtime.registry)
+    app.state.teller = teller
 
 
-def create_app(settings: NotifierSettings, clock: Clock | None = None) -> FastAPI:
-    registry = CollectorRegistry()
-    runtime, ctx = create_runtime(settings, registry, clock)
-    app = service_app(
-        runtime,
-        title=TITLE,
-        description=DESCRIPTION,
-        routers=[router],
-        domain_errors=DOMAIN_ERRORS,
-        registry=registry,
-        checks={"smtp": Smtp.from_settings(settings).check},
-    )
-    app.state.notifier = ctx
-    return app
+SERVICE = ServiceShape(
+    title=TITLE,
+    description=DESCRIPTION,
+    publishes_on=NOTIFIER,
+    routers=[router],
+    domain_errors=DOMAIN_ERRORS,
+    wire=wire,
+    checks=lambda settings: {"smtp": Smtp.from_settings(settings).check},
+)
+create_app = SERVICE.create_app

@@ -1,15 +1,13 @@
-"""Use cases on a customer's banners: list the active ones a page shows, dismiss one."""
+"""A customer's banners: the active ones a page shows (dismissing one is a command)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from services.kit.db import UnitOfWork
-from services.notifier import domain, repository
-from services.notifier.domain import BannerNotFound, Placement, Placements, Severity
+from services.notifier import repository
+from services.notifier.domain import Placement, Placements
 
 
 async def active(
@@ -26,12 +24,3 @@ async def active(
     return await repository.active_banners(
         work.session, customer_id, kinds, after=after, limit=limit
     )
-
-
-async def dismiss(work: UnitOfWork, banner_id: UUID, *, customer_id: str, now: datetime) -> None:
-    """Hide a non-critical banner of the customer's (critical ones stay until resolved)."""
-    banner = await repository.get_banner(work.session, banner_id, customer_id)
-    if banner is None:
-        raise BannerNotFound(f"No banner {banner_id}")
-    domain.ensure_dismissible(Severity(banner.severity))
-    await repository.dismiss_banner(work.session, banner_id, now)

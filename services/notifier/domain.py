@@ -15,9 +15,20 @@ from datetime import date, timedelta
 from enum import StrEnum
 from uuid import UUID
 
+from contracts.orders import OrderStatus, SuspensionCause
+from services.notifier.errors import BannerNotDismissible
+
 #: The languages our templates are written in; anything else falls back to English.
 LOCALES = ("en", "de", "pl")
 FALLBACK_LOCALE = "en"
+
+
+class MailStatus(StrEnum):
+    """Where a recorded mail stands: waiting to be sent (again), sent, or given up."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
 
 
 class Severity(StrEnum):
@@ -63,25 +74,6 @@ class Notice:
     """Where in the panel the banner leads (a path)."""
     banner: bool = True
     email: bool = True
-
-
-# --- errors -----------------------------------------------------------------------------------
-
-
-class OrderNotFound(Exception):
-    """No such order, or not the caller's."""
-
-
-class TicketNotFound(Exception):
-    """No such ticket, or not the caller's."""
-
-
-class BannerNotFound(Exception):
-    """No such banner, or not the caller's."""
-
-
-class BannerNotDismissible(Exception):
-    """A critical banner stays until its cause ends."""
 
 
 # --- causes -----------------------------------------------------------------------------------
@@ -219,16 +211,16 @@ def reminder_notice(order_id: UUID, paid_until: date, offset_days: int) -> Notic
 # --- the order's status after a suspension event ---------------------------------------------
 
 
-def status_after_suspension(cause: str, status: str | None) -> str:
+def status_after_suspension(cause: SuspensionCause, status: OrderStatus | None) -> OrderStatus:
     """The order's status after ``order.suspended``: as the event says; an event from before
     it said so was read as its own cause's suspension."""
-    return status or f"suspended_{cause}"
+    return status or OrderStatus(f"suspended_{cause}")
 
 
-def status_after_lift(status: str | None) -> str:
+def status_after_lift(status: OrderStatus | None) -> OrderStatus:
     """The order's status after ``order.reactivated``: as the event says (still suspended when
     another cause remains); an event from before it said so meant processed."""
-    return status or "processed"
+    return status or OrderStatus.PROCESSED
 
 
 # --- one notice per thing to do --------------------------------------------------------------

@@ -14,7 +14,7 @@ from services.notifier import domain, repository
 from services.notifier.domain import RetryPolicy
 from services.notifier.mail_metrics import MailMetrics
 from services.notifier.mailer import Sending, Smtp, send_due_mails
-from services.notifier.notices import Context, tell
+from services.notifier.notices import Teller, tell
 from services.notifier.settings import NotifierSettings
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ REMINDERS = "renewal_reminders"
 
 
 async def send_reminders(
-    work: UnitOfWork, now: datetime, *, ctx: Context, offsets: tuple[int, ...]
+    work: UnitOfWork, now: datetime, *, teller: Teller, offsets: tuple[int, ...]
 ) -> int:
     """Record the renewal reminder due today for each active order, once per order, paid
     period and offset (the ``reminders`` key); returns how many were recorded."""
@@ -46,12 +46,12 @@ async def send_reminders(
         notice = domain.reminder_notice(order.order_id, order.paid_until, offset)
         days_left = domain.days_left(order.paid_until, today)
         values = {"days_left": days_left, "paid_until": order.paid_until.isoformat()}
-        await tell(work, ctx, order, notice, now=now, **values)
+        await tell(work, teller, order, notice, now=now, **values)
         sent += 1
     return sent
 
 
-def add_jobs(runtime: Runtime, ctx: Context, settings: NotifierSettings) -> None:
+def register(runtime: Runtime, teller: Teller, settings: NotifierSettings) -> None:
     """Register the notifier's jobs on the runtime's scheduler."""
     smtp = Smtp.from_settings(settings)
     retry = RetryPolicy(
@@ -69,5 +69,5 @@ def add_jobs(runtime: Runtime, ctx: Context, settings: NotifierSettings) -> None
     runtime.jobs.add(
         REMINDERS,
         settings.reminder_interval,
-        partial(send_reminders, ctx=ctx, offsets=settings.reminder_offsets_days),
+        partial(send_reminders, teller=teller, offsets=settings.reminder_offsets_days),
     )

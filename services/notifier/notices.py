@@ -8,19 +8,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from services.kit.clock import Clock
+from sqlalchemy import Row
+
 from services.kit.db import UnitOfWork
 from services.notifier import repository
-from services.notifier.domain import Notice, Placements, StaffDesk
+from services.notifier.domain import MailStatus, Notice, Placements, StaffDesk
 from services.notifier.render import Renderer
 
 
 @dataclass(frozen=True)
-class Context:
-    """What the notifier's use cases need besides the unit of work."""
+class Teller:
+    """How the notifier tells someone: the renderer, where banners go, the staff desk."""
 
     renderer: Renderer
-    clock: Clock
     placements: Placements = field(default_factory=Placements)
     desk: StaffDesk = field(default_factory=StaffDesk)
     desk_url: str = "https://backoffice.hosting.example"
@@ -28,11 +28,17 @@ class Context:
 
 
 async def tell(
-    work: UnitOfWork, ctx: Context, order: Any, notice: Notice, *, now: datetime, **values: Any
+    work: UnitOfWork,
+    teller: Teller,
+    order: Row[Any],
+    notice: Notice,
+    *,
+    now: datetime,
+    **values: Any,
 ) -> bool:
     """Record the notice's banner and mail for the order's customer; ``False`` when a notice
     with this key exists already (a repeated fact), in which case nothing changes."""
-    rendered = ctx.renderer.notice(
+    rendered = teller.renderer.notice(
         notice.kind,
         locale=order.locale,
         severity=notice.severity,
@@ -45,32 +51,36 @@ async def tell(
     if notice.banner:
         told = await repository.add_banner(
             work.session,
-            id=uuid.uuid4(),
-            key=notice.key,
-            cause=notice.cause,
-            customer_id=order.customer_id,
-            order_id=order.order_id,
-            kind=notice.kind.value,
-            severity=notice.severity.value,
-            placement=ctx.placements.of(notice.kind).value,
-            text=rendered.banner,
-            link=notice.link,
-            created_at=now,
+            repository.NewBanner(
+                id=uuid.uuid4(),
+                key=notice.key,
+                cause=notice.cause,
+                customer_id=order.customer_id,
+                order_id=order.order_id,
+                kind=notice.kind.value,
+                severity=notice.severity.value,
+                placement=teller.placements.of(notice.kind).value,
+                text=rendered.banner,
+                link=notice.link,
+                created_at=now,
+            ),
         )
     if notice.email:
         told = await repository.add_mail(
             work.session,
-            id=uuid.uuid4(),
-            key=notice.key,
-            order_id=order.order_id,
-            kind=notice.kind.value,
-            recipient=order.email,
-            subject=rendered.subject,
-            language=rendered.language,
-            text_body=rendered.text,
-            html_body=rendered.html,
-            status="pending",
-            next_attempt_at=now,
-            created_at=now,
+            repository.NewMail(
+                id=uuid.uuid4(),
+                key=notice.key,
+                order_id=order.order_id,
+                kind=notice.kind.value,
+                recipient=order.email,
+                subject=rendered.subject,
+                language=rendered.language,
+                text_body=rendered.text,
+                html_body=rendered.html,
+                status=MailStatus.PENDING,
+                next_attempt_at=now,
+                created_at=now,
+            ),
         )
     return told

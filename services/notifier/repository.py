@@ -4,6 +4,7 @@ reminders. Tickets have theirs in ``ticket_repository``, parked events ``service
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -12,6 +13,8 @@ from sqlalchemy import Row, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.orders import OrderStatus
+from services.notifier.domain import MailStatus
 from services.notifier.tables import (
     banners,
     invoice_due_dates,
@@ -26,9 +29,28 @@ Cursor = tuple[datetime, UUID]
 # --- the order projection ---------------------------------------------------------------------
 
 
-async def add_order(session: AsyncSession, **values: Any) -> None:
-    """Record a placed order; a second ``order.placed`` for it changes nothing."""
-    await session.execute(insert(orders).values(**values).on_conflict_do_nothing())
+async def add_order(
+    session: AsyncSession,
+    *,
+    order_id: UUID,
+    customer_id: str,
+    customer_name: str,
+    email: str,
+    locale: str,
+    service_name: str,
+) -> None:
+    """Record a placed order (not processed yet); a second ``order.placed`` for it changes
+    nothing."""
+    values = {
+        "order_id": order_id,
+        "customer_id": customer_id,
+        "customer_name": customer_name,
+        "email": email,
+        "locale": locale,
+        "service_name": service_name,
+        "status": OrderStatus.NOT_PROCESSED.value,
+    }
+    await session.execute(insert(orders).values(values).on_conflict_do_nothing())
 
 
 async def get_order(
@@ -39,13 +61,32 @@ async def get_order(
     return (await session.execute(query.with_for_update() if lock else query)).first()
 
 
-async def update_order(session: AsyncSession, order_id: UUID, **values: Any) -> None:
-    await session.execute(update(orders).where(orders.c.order_id == order_id).values(**values))
+async def update_order(
+    session: AsyncSession,
+    order_id: UUID,
+    *,
+    status: OrderStatus | None = None,
+    paid_until: date | None = None,
+    main_ip: str | None = None,
+) -> None:
+    """Change the projection of an order: what is given (not ``None``)."""
+    values = {
+        name: value
+        for name, value in (
+            ("status", status and status.value),
+            ("paid_until", paid_until),
+            ("main_ip", main_ip),
+        )
+        if value is not None
+    }
+    await session.execute(update(orders).where(orders.c.order_id == order_id).values(values))
 
 
 async def orders_by_ip(session: AsyncSession, main_ip: str) -> Sequence[Row[Any]]:
     """The orders whose delivered server has this main IP (cancelled ones aside)."""
-    query = select(orders).where(orders.c.main_ip == main_ip, orders.c.status != "cancelled")
+    query = select(orders).where(
+        orders.c.main_ip == main_ip, orders.c.status != OrderStatus.CANCELLED.value
+    )
     return (await session.execute(query)).all()
 
 
@@ -57,7 +98,7 @@ async def orders_to_remind(session: AsyncSession, first: date, last: date) -> Se
         invoice_due_dates.c.due_on == orders.c.paid_until,
     )
     query = select(orders).where(
-        orders.c.status == "processed",
+        orders.c.status == OrderStatus.PROCESSED.value,
         orders.c.paid_until.between(first, last),
         ~told_by_invoice.exists(),
     )
@@ -67,10 +108,27 @@ async def orders_to_remind(session: AsyncSession, first: date, last: date) -> Se
 # --- banners ----------------------------------------------------------------------------------
 
 
-async def add_banner(session: AsyncSession, **values: Any) -> bool:
+@dataclass(frozen=True)
+class NewBanner:
+    """A banner to show a customer until its cause ends (or they dismiss it)."""
+
+    id: UUID
+    key: str
+    cause: str
+    customer_id: str
+    order_id: UUID
+    kind: str
+    severity: str
+    placement: str
+    text: str
+    link: str
+    created_at: datetime
+
+
+async def add_banner(session: AsyncSession, banner: NewBanner) -> bool:
     """Add a banner unless one with its key exists; returns whether it was added."""
     added = await session.scalar(
-        insert(banners).values(**values).on_conflict_do_nothing().returning(banners.c.id)
+        insert(banners).values(asdict(banner)).on_conflict_do_nothing().returning(banners.c.id)
     )
     return added is not None
 
@@ -132,11 +190,27 @@ async def dismiss_banner(session: AsyncSession, banner_id: UUID, now: datetime) 
 # --- staff notices ----------------------------------------------------------------------------
 
 
-async def add_staff_notice(session: AsyncSession, **values: Any) -> bool:
+@dataclass(frozen=True)
+class NewStaffNotice:
+    """A notice for staff: the one concerned (if known) and the queue."""
+
+    id: UUID
+    key: str
+    kind: str
+    order_id: UUID
+    staff_id: str | None
+    staff_name: str | None
+    text: str
+    link: str
+    due_at: datetime
+    created_at: datetime
+
+
+async def add_staff_notice(session: AsyncSession, notice: NewStaffNotice) -> bool:
     """Add a staff notice unless one with its key exists; returns whether it was added."""
     added = await session.scalar(
         insert(staff_notices)
-        .values(**values)
+        .values(asdict(notice))
         .on_conflict_do_nothing()
         .returning(staff_notices.c.id)
     )
@@ -159,10 +233,29 @@ async def list_staff_notices(
 # --- mail intents -----------------------------------------------------------------------------
 
 
-async def add_mail(session: AsyncSession, **values: Any) -> bool:
+@dataclass(frozen=True)
+class NewMail:
+    """A mail to send (the mailer job sends it, retrying as its policy says)."""
+
+    id: UUID
+    key: str
+    order_id: UUID | None
+    kind: str
+    recipient: str
+    subject: str
+    language: str
+    text_body: str
+    html_body: str
+    status: MailStatus
+    next_attempt_at: datetime
+    created_at: datetime
+
+
+async def add_mail(session: AsyncSession, mail: NewMail) -> bool:
     """Record a mail to send unless one with its key exists; returns whether it was added."""
+    values = {**asdict(mail), "status": mail.status.value}
     added = await session.scalar(
-        insert(mails).values(**values).on_conflict_do_nothing().returning(mails.c.id)
+        insert(mails).values(values).on_conflict_do_nothing().returning(mails.c.id)
     )
     return added is not None
 
@@ -171,7 +264,7 @@ async def due_mails(session: AsyncSession, now: datetime, limit: int) -> Sequenc
     """Pending mails whose next attempt is due, locked so no other sender takes them."""
     query = (
         select(mails)
-        .where(mails.c.status == "pending", mails.c.next_attempt_at <= now)
+        .where(mails.c.status == MailStatus.PENDING.value, mails.c.next_attempt_at <= now)
         .order_by(mails.c.next_attempt_at, mails.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -187,11 +280,6 @@ async def pending_mails(session: AsyncSession) -> int:
 
 async def update_mail(session: AsyncSession, mail_id: UUID, **values: Any) -> None:
     await session.execute(update(mails).where(mails.c.id == mail_id).values(**values))
-
-
-async def mails_of_order(session: AsyncSession, order_id: UUID) -> Sequence[Row[Any]]:
-    query = select(mails).where(mails.c.order_id == order_id).order_by(mails.c.created_at)
-    return (await session.execute(query)).all()
 
 
 # --- reminders --------------------------------------------------------------------------------

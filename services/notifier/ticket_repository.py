@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -15,12 +16,33 @@ from services.notifier.tables import ticket_messages, tickets
 Cursor = tuple[datetime, UUID]
 
 
-async def add_ticket(session: AsyncSession, **values: Any) -> None:
-    await session.execute(insert(tickets).values(**values))
+@dataclass(frozen=True)
+class NewTicket:
+    id: UUID
+    customer_id: str
+    order_id: UUID | None
+    subject: str
+    reason: str
+    created_at: datetime
 
 
-async def add_message(session: AsyncSession, **values: Any) -> None:
-    await session.execute(insert(ticket_messages).values(**values))
+@dataclass(frozen=True)
+class NewMessage:
+    id: UUID
+    ticket_id: UUID
+    author_kind: str
+    author_id: str
+    author_name: str
+    body: str
+    created_at: datetime
+
+
+async def add_ticket(session: AsyncSession, ticket: NewTicket) -> None:
+    await session.execute(insert(tickets).values(asdict(ticket)))
+
+
+async def add_message(session: AsyncSession, message: NewMessage) -> None:
+    await session.execute(insert(ticket_messages).values(asdict(message)))
 
 
 async def get_ticket(

@@ -12,8 +12,8 @@ from uuid import UUID
 from contracts import Actor, TicketOpened, TicketReason
 from contracts.notifier import TicketOpenedData
 from services.kit.db import UnitOfWork
-from services.notifier import repository, ticket_repository
-from services.notifier.domain import OrderNotFound, TicketNotFound
+from services.notifier import ticket_repository
+from services.notifier.errors import TicketNotFound
 
 
 @dataclass(frozen=True)
@@ -42,14 +42,16 @@ async def open_ticket(
     ticket_id = uuid.uuid4()
     await ticket_repository.add_ticket(
         work.session,
-        id=ticket_id,
-        customer_id=customer_id,
-        order_id=order_id,
-        subject=subject,
-        reason=reason.value,
-        created_at=now,
+        ticket_repository.NewTicket(
+            id=ticket_id,
+            customer_id=customer_id,
+            order_id=order_id,
+            subject=subject,
+            reason=reason.value,
+            created_at=now,
+        ),
     )
-    await _add_message(work, ticket_id, author, message, now)
+    await add_message(work, ticket_id, author, message, now)
     work.publish(
         TicketOpened(
             occurred_at=now,
@@ -66,33 +68,6 @@ async def open_ticket(
     return ticket_id
 
 
-async def open_customer_ticket(
-    work: UnitOfWork,
-    *,
-    customer: Author,
-    order_id: UUID,
-    subject: str,
-    message: str,
-    now: datetime,
-    correlation_id: UUID,
-) -> UUID:
-    """A customer's ticket about one of their own orders (any other order is not found)."""
-    order = await repository.get_order(work.session, order_id)
-    if order is None or order.customer_id != customer.id:
-        raise OrderNotFound(f"No order {order_id}")
-    return await open_ticket(
-        work,
-        customer_id=customer.id,
-        order_id=order_id,
-        subject=subject,
-        message=message,
-        reason=TicketReason.CUSTOMER,
-        author=customer,
-        now=now,
-        correlation_id=correlation_id,
-    )
-
-
 async def read_ticket(
     work: UnitOfWork, ticket_id: UUID, *, customer_id: str | None
 ) -> tuple[Any, list[Any]]:
@@ -103,34 +78,20 @@ async def read_ticket(
     return ticket, list(await ticket_repository.messages(work.session, ticket_id))
 
 
-async def reply(
-    work: UnitOfWork,
-    ticket_id: UUID,
-    *,
-    author: Author,
-    body: str,
-    customer_id: str | None,
-    now: datetime,
-) -> None:
-    """Add a message; a customer (``customer_id`` set) may only write on their own ticket."""
-    ticket = await ticket_repository.get_ticket(work.session, ticket_id, customer_id=customer_id)
-    if ticket is None:
-        raise TicketNotFound(f"No ticket {ticket_id}")
-    await _add_message(work, ticket_id, author, body, now)
-
-
-async def _add_message(
+async def add_message(
     work: UnitOfWork, ticket_id: UUID, author: Author, body: str, now: datetime
 ) -> None:
     await ticket_repository.add_message(
         work.session,
-        id=uuid.uuid4(),
-        ticket_id=ticket_id,
-        author_kind=author.kind,
-        author_id=author.id,
-        author_name=author.name,
-        body=body,
-        created_at=now,
+        ticket_repository.NewMessage(
+            id=uuid.uuid4(),
+            ticket_id=ticket_id,
+            author_kind=author.kind,
+            author_id=author.id,
+            author_name=author.name,
+            body=body,
+            created_at=now,
+        ),
     )
 
 

@@ -1,96 +1,66 @@
 """HTTP routes of the orders: the list, the detail view and every action on an order.
 
-Each route is one unit of work: request model in, handler, response model out. Who may do
-what is the domain's decision (403/409 come from its named errors), and a customer reaching
-for another customer's order gets a 404.
+Each route is one unit of work (the kit's ``Work`` dependency, committed when the route
+returns): request model in, command handler, response model out. Who may do what is the
+domain's decision (403/409 come from its named errors), and a customer reaching for another
+customer's order gets a 404.
 """
 
 from __future__ import annotations
 
-import contextlib
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import pydantic_core
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
-from contracts.envelope import ActorKind
 from contracts.orders import OrderStatus
-from services.kit import idempotency
 from services.kit.auth import CurrentPrincipal, Principal, StaffPrincipal
+from services.kit.context import Context
 from services.kit.db import UnitOfWork
 from services.kit.problems import PROBLEM_RESPONSES, Forbidden
-from services.kit.runtime import Runtime
-from services.orders import handlers, queries, repository
+from services.kit.requests import Ctx, Idempotency, Reading, Work
+from services.orders import commands, queries, repository
 from services.orders import schemas as s
-from services.orders.catalogue import InvalidField
-from services.orders.domain import By, CustomerRef, Order, OrderNotFound
-from services.orders.outgoing import Context
+from services.orders.domain import CustomerRef, Order
+from services.orders.errors import OrderNotFound
 from services.orders.views import order_detail, order_row
 
 router = APIRouter(prefix="/orders", tags=["orders"], responses=PROBLEM_RESPONSES)
 
-
-@contextlib.asynccontextmanager
-async def unit_of_work(
-    request: Request, principal: Principal
-) -> AsyncIterator[tuple[UnitOfWork, Context]]:
-    """The request's one transaction, and the context its events carry."""
-    runtime: Runtime = request.app.state.runtime
-    by = By(ActorKind(principal.role.value), principal.id, principal.name)
-    ctx = Context(by, runtime.clock.now(), uuid.UUID(request.state.correlation_id))
-    async with runtime.database.unit_of_work() as work:
-        yield work, ctx
+C = TypeVar("C")
 
 
 def _detail(order: Order, invoice_count: int, ctx: Context) -> s.OrderDetail:
-    return order_detail(order, invoice_count, ctx.by.kind, ctx.now.date())
+    return order_detail(order, invoice_count, ctx.actor.kind, ctx.now.date())
 
 
 @router.post("", status_code=201, response_model=s.OrderDetail, summary="Place an order")
 async def place_order(
-    body: s.PlaceOrder,
-    request: Request,
-    principal: CurrentPrincipal,
-    key: idempotency.IdempotencyKey = None,
+    body: s.PlaceOrder, principal: CurrentPrincipal, work: Work, ctx: Ctx, once: Idempotency
 ) -> Any:
     """The customer orders a plan for a period it allows; retry safely with `Idempotency-Key`.
     The order's notices are mailed, so the token must carry an `email` claim (403 otherwise)."""
     if not principal.is_customer:
         raise Forbidden("Only a customer places orders, for themselves")
-    customer = _customer(principal)
-    scope, request_json = f"orders:place:{principal.id}", body.model_dump(mode="json")
-    async with unit_of_work(request, principal) as (work, ctx):
-        if key:
-            earlier = await idempotency.claim(
-                work.session, scope=scope, key=key, request=request_json
-            )
-            if earlier is not None:
-                return JSONResponse(earlier.body, status_code=earlier.status)
-        order = await handlers.place_order(
-            work,
-            ctx,
-            customer=customer,
-            plan_id=body.plan,
-            period_months=body.period_months,
-            campaign=body.campaign,
-            comment=body.comment,
-        )
-        detail = _detail(order, 0, ctx)
-        if key:
-            answer = detail.model_dump(mode="json")
-            await idempotency.remember(work.session, scope=scope, key=key, status=201, body=answer)
-    return detail
+    command = commands.PlaceOrder(
+        _customer(principal), body.plan, body.period_months, body.campaign, body.comment
+    )
+
+    async def place() -> s.OrderDetail:
+        return _detail(await commands.place_order(work, command, ctx), 0, ctx)
+
+    return await once.answer(f"orders:place:{principal.id}", body.model_dump(mode="json"), place)
 
 
 @router.get("", response_model=s.OrderList, summary="List orders")
 async def list_orders(
-    request: Request,
     principal: CurrentPrincipal,
+    session: Reading,
+    ctx: Ctx,
     service_name: str | None = None,
     status: Annotated[list[OrderStatus] | None, Query()] = None,
     created_from: date | None = None,
@@ -116,11 +86,9 @@ async def list_orders(
         search=q,
     )
     page_request = queries.PageRequest(sort, descending, limit, cursor)
-    runtime: Runtime = request.app.state.runtime
-    async with runtime.database.reading() as session:
-        page = await queries.list_orders(session, where, page_request)
-        columns = await repository.get_columns(session, principal.id)
-    today = runtime.clock.now().date()
+    page = await queries.list_orders(session, where, page_request)
+    columns = await repository.get_columns(session, principal.id)
+    today = ctx.now.date()
     listed = {
         "items": [order_row(row, today) for row in page.rows],
         "next_cursor": page.next_cursor,
@@ -131,46 +99,41 @@ async def list_orders(
 
 
 @router.get("/{order_id}", response_model=s.OrderDetail, summary="Manage order: the detail")
-async def get_order(order_id: UUID, request: Request, principal: CurrentPrincipal) -> s.OrderDetail:
-    async with unit_of_work(request, principal) as (work, ctx):
-        found = await queries.order_detail(work.session, order_id)
+async def get_order(
+    order_id: UUID, principal: CurrentPrincipal, work: Work, ctx: Ctx
+) -> s.OrderDetail:
+    found = await queries.order_detail(work.session, order_id)
     if found is None or (principal.is_customer and found[0].customer.id != principal.id):
         raise OrderNotFound(order_id)
     return _detail(*found, ctx)
 
 
-Change = Callable[[UnitOfWork, Context], Awaitable[Order]]
+Command = Callable[[UnitOfWork, C, Context], Awaitable[Order]]
 
 
-async def _change(request: Request, principal: Principal, change: Change) -> s.OrderDetail:
-    async with unit_of_work(request, principal) as (work, ctx):
-        order = await change(work, ctx)
-        found = await queries.order_detail(work.session, order.id)
+async def _change(work: UnitOfWork, ctx: Context, handler: Command[C], command: C) -> s.OrderDetail:
+    """Run a command on one order; answer with the order's detail as it is now."""
+    order = await handler(work, command, ctx)
+    found = await queries.order_detail(work.session, order.id)
     assert found is not None
     return _detail(*found, ctx)
 
 
 @router.put("/{order_id}/comment", response_model=s.OrderDetail, summary="Change the comment")
 async def change_comment(
-    order_id: UUID, body: s.ChangeComment, request: Request, principal: CurrentPrincipal
+    order_id: UUID, body: s.ChangeComment, _: CurrentPrincipal, work: Work, ctx: Ctx
 ) -> s.OrderDetail:
-    return await _change(
-        request, principal, lambda w, c: handlers.change_comment(w, c, order_id, body.comment)
-    )
+    command = commands.ChangeComment(order_id, body.comment)
+    return await _change(work, ctx, commands.change_comment, command)
 
 
 @router.post("/{order_id}/cancel", response_model=s.OrderDetail, summary="Cancel an order")
 async def cancel(
-    order_id: UUID, body: s.Cancel, request: Request, principal: CurrentPrincipal
+    order_id: UUID, body: s.Cancel, _: CurrentPrincipal, work: Work, ctx: Ctx
 ) -> s.OrderDetail:
     """At once, or at the end of the paid period (`at_period_end`); staff on a customer's behalf."""
-    return await _change(
-        request,
-        principal,
-        lambda w, c: handlers.cancel(
-            w, c, order_id, at_period_end=body.at_period_end, reason=body.reason
-        ),
-    )
+    command = commands.Cancel(order_id, body.at_period_end, body.reason)
+    return await _change(work, ctx, commands.cancel, command)
 
 
 @router.post(
@@ -179,34 +142,30 @@ async def cancel(
     summary="Revoke a cancellation scheduled for the end of the period",
 )
 async def revoke_cancellation(
-    order_id: UUID, request: Request, principal: CurrentPrincipal
+    order_id: UUID, _: CurrentPrincipal, work: Work, ctx: Ctx
 ) -> s.OrderDetail:
-    return await _change(
-        request, principal, lambda w, c: handlers.revoke_cancellation(w, c, order_id)
-    )
+    command = commands.RevokeCancellation(order_id)
+    return await _change(work, ctx, commands.revoke_cancellation, command)
 
 
 @router.post("/{order_id}/renew", response_model=s.RenewalOut, summary="Renew an order")
 async def renew(
-    order_id: UUID, body: s.Renew, request: Request, principal: CurrentPrincipal
+    order_id: UUID, body: s.Renew, _: CurrentPrincipal, work: Work, ctx: Ctx
 ) -> s.RenewalOut:
-    return await _renew(request, principal, {order_id: body.period_months})
+    return await _renew(work, ctx, commands.Renew(((order_id, body.period_months),)))
 
 
 @router.post("/renewals", response_model=s.RenewalOut, summary="Renew several orders at once")
 async def batch_renew(
-    body: s.BatchRenew, request: Request, principal: CurrentPrincipal
+    body: s.BatchRenew, _: CurrentPrincipal, work: Work, ctx: Ctx
 ) -> s.RenewalOut:
     """The orders ticked in the batch column, renewed through one invoice."""
-    periods = {item.order_id: item.period_months for item in body.items}
-    if len(periods) != len(body.items):
-        raise InvalidField("items", "each order may appear once in a renewal")
-    return await _renew(request, principal, periods)
+    items = tuple((item.order_id, item.period_months) for item in body.items)
+    return await _renew(work, ctx, commands.Renew(items))
 
 
-async def _renew(request: Request, principal: Principal, periods: dict[UUID, int]) -> s.RenewalOut:
-    async with unit_of_work(request, principal) as (work, ctx):
-        lines = await handlers.renew(work, ctx, periods)
+async def _renew(work: UnitOfWork, ctx: Context, command: commands.Renew) -> s.RenewalOut:
+    lines = await commands.renew(work, command, ctx)
     currency = lines[0].currency
     return s.RenewalOut(
         items=[
@@ -235,59 +194,36 @@ def _customer(principal: Principal) -> CustomerRef:
 
 @router.post("/{order_id}/hold", response_model=s.OrderDetail, summary="Hold a pending order")
 async def hold(
-    order_id: UUID, body: s.HoldOrder, request: Request, principal: StaffPrincipal
+    order_id: UUID, body: s.HoldOrder, _: StaffPrincipal, work: Work, ctx: Ctx
 ) -> s.OrderDetail:
-    return await _change(
-        request,
-        principal,
-        lambda w, c: handlers.hold(w, c, order_id, reason=body.reason, remind_at=body.remind_at),
-    )
+    command = commands.Hold(order_id, body.reason, body.remind_at)
+    return await _change(work, ctx, commands.hold, command)
 
 
 @router.post("/{order_id}/release", response_model=s.OrderDetail, summary="Release a held order")
-async def release(order_id: UUID, request: Request, principal: StaffPrincipal) -> s.OrderDetail:
-    return await _change(request, principal, lambda w, c: handlers.release(w, c, order_id))
+async def release(order_id: UUID, _: StaffPrincipal, work: Work, ctx: Ctx) -> s.OrderDetail:
+    return await _change(work, ctx, commands.release, commands.Release(order_id))
 
 
 @router.post("/{order_id}/complete", response_model=s.OrderDetail, summary="Complete (deliver)")
 async def complete(
-    order_id: UUID, body: s.CompleteOrder, request: Request, principal: StaffPrincipal
+    order_id: UUID, body: s.CompleteOrder, _: StaffPrincipal, work: Work, ctx: Ctx
 ) -> s.OrderDetail:
-    return await _change(
-        request,
-        principal,
-        lambda w, c: handlers.complete(
-            w,
-            c,
-            order_id,
-            contract=body.contract,
-            starts_on=body.starts_on,
-            main_ip=str(body.main_ip),
-        ),
-    )
+    command = commands.Complete(order_id, body.contract, body.starts_on, str(body.main_ip))
+    return await _change(work, ctx, commands.complete, command)
 
 
 @router.post("/{order_id}/suspend", response_model=s.OrderDetail, summary="Suspend for violation")
 async def suspend(
-    order_id: UUID, body: s.Suspend, request: Request, principal: StaffPrincipal
+    order_id: UUID, body: s.Suspend, _: StaffPrincipal, work: Work, ctx: Ctx
 ) -> s.OrderDetail:
-    return await _change(
-        request,
-        principal,
-        lambda w, c: handlers.suspend_for_violation(
-            w, c, order_id, case_id=body.case_id, reason=body.reason
-        ),
-    )
+    command = commands.SuspendForViolation(order_id, body.case_id, body.reason)
+    return await _change(work, ctx, commands.suspend_for_violation, command)
 
 
 @router.post("/{order_id}/lift", response_model=s.OrderDetail, summary="Lift a violation")
 async def lift(
-    order_id: UUID, body: s.Lift, request: Request, principal: StaffPrincipal
+    order_id: UUID, body: s.Lift, _: StaffPrincipal, work: Work, ctx: Ctx
 ) -> s.OrderDetail:
-    return await _change(
-        request,
-        principal,
-        lambda w, c: handlers.lift_violation(
-            w, c, order_id, case_id=body.case_id, reason=body.reason
-        ),
-    )
+    command = commands.LiftViolation(order_id, body.case_id, body.reason)
+    return await _change(work, ctx, commands.lift_violation, command)

@@ -5,29 +5,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 
 from services.kit.auth import CurrentPrincipal, StaffPrincipal
 from services.kit.problems import PROBLEM_RESPONSES
-from services.kit.runtime import Runtime
+from services.kit.requests import Work
 from services.orders import repository
 from services.orders import schemas as s
-from services.orders.catalogue import InvalidField, Plan
+from services.orders.catalogue import Plan
+from services.orders.errors import InvalidField
 
 router = APIRouter(tags=["catalogue"], responses=PROBLEM_RESPONSES)
 
 Slug = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,99}$")]
 
 
-def _database(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 @router.get("/catalogue", response_model=s.Catalogue, summary="Products and tariff plans")
-async def catalogue(request: Request, _principal: CurrentPrincipal) -> s.Catalogue:
-    async with _database(request).database.unit_of_work() as work:
-        listed = await repository.list_plans(work.session)
+async def catalogue(_principal: CurrentPrincipal, work: Work) -> s.Catalogue:
+    listed = await repository.list_plans(work.session)
     products: dict[str, s.ProductOut] = {}
     for product_id, product_name, plan in listed:
         product = products.setdefault(
@@ -39,16 +34,13 @@ async def catalogue(request: Request, _principal: CurrentPrincipal) -> s.Catalog
 
 @router.put("/catalogue/products/{product_id}", status_code=204, summary="Create or edit a product")
 async def put_product(
-    product_id: Slug, body: s.ProductIn, request: Request, _staff: StaffPrincipal
+    product_id: Slug, body: s.ProductIn, _staff: StaffPrincipal, work: Work
 ) -> None:
-    async with _database(request).database.unit_of_work() as work:
-        await repository.save_product(work.session, product_id, body.name)
+    await repository.save_product(work.session, product_id, body.name)
 
 
 @router.put("/catalogue/plans/{plan_id}", response_model=s.PlanOut, summary="Create or edit a plan")
-async def put_plan(
-    plan_id: Slug, body: s.PlanIn, request: Request, _staff: StaffPrincipal
-) -> s.PlanOut:
+async def put_plan(plan_id: Slug, body: s.PlanIn, _staff: StaffPrincipal, work: Work) -> s.PlanOut:
     """Prices and periods apply to new orders and renewals; placed orders keep their price."""
     plan = Plan(
         id=plan_id,
@@ -59,10 +51,9 @@ async def put_plan(
         periods=tuple(sorted(set(body.periods))),
         active=body.active,
     )
-    async with _database(request).database.unit_of_work() as work:
-        if not await repository.product_exists(work.session, body.product):
-            raise InvalidField("product", f"there is no product {body.product!r}")
-        await repository.save_plan(work.session, plan)
+    if not await repository.product_exists(work.session, body.product):
+        raise InvalidField("product", f"there is no product {body.product!r}")
+    await repository.save_plan(work.session, plan)
     return _plan_out(plan)
 
 
@@ -78,14 +69,12 @@ def _plan_out(plan: Plan) -> s.PlanOut:
 
 
 @router.get("/me/columns", response_model=s.Columns, summary="My order list's extra columns")
-async def get_columns(request: Request, principal: CurrentPrincipal) -> s.Columns:
-    async with _database(request).database.unit_of_work() as work:
-        columns = await repository.get_columns(work.session, principal.id)
+async def get_columns(principal: CurrentPrincipal, work: Work) -> s.Columns:
+    columns = await repository.get_columns(work.session, principal.id)
     return s.Columns(columns=columns or [])
 
 
 @router.put("/me/columns", response_model=s.Columns, summary="Save my extra columns")
-async def put_columns(body: s.Columns, request: Request, principal: CurrentPrincipal) -> s.Columns:
-    async with _database(request).database.unit_of_work() as work:
-        await repository.save_columns(work.session, principal.id, list(body.columns))
+async def put_columns(body: s.Columns, principal: CurrentPrincipal, work: Work) -> s.Columns:
+    await repository.save_columns(work.session, principal.id, list(body.columns))
     return body

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from prometheus_client import CollectorRegistry
 
 from contracts import ORDERS
 from services.kit import parking
-from services.kit.clock import Clock
 from services.kit.problems import FieldError, problem_response, problem_type
 from services.kit.runtime import Runtime
-from services.kit.service import service_app
-from services.orders import api, api_catalogue, consumers, jobs
-from services.orders.catalogue import InvalidField
-from services.orders.domain import OrderNotFound
+from services.kit.service import ServiceShape
+from services.orders import api, api_catalogue, jobs, reactions
+from services.orders.errors import InvalidField, NotAllowedForRole, OrderConflict, OrderNotFound
 from services.orders.settings import OrdersSettings
-from services.orders.transitions import NotAllowedForRole, OrderConflict
 
 TITLE = "Orders"
 DESCRIPTION = "The order lifecycle, the customer's order list and the actions on an order."
@@ -29,30 +25,23 @@ DOMAIN_ERRORS: dict[type[Exception], int] = {
 }
 
 
-def create_runtime(
-    settings: OrdersSettings, registry: CollectorRegistry, clock: Clock | None = None
-) -> Runtime:
-    """Database, broker, consumers, relay and jobs of the orders service."""
-    runtime = Runtime(settings, publishes_on=ORDERS, registry=registry, clock=clock)
-    consumers.subscribe(runtime)
+def wire(settings: OrdersSettings, runtime: Runtime, app: FastAPI) -> None:
+    """Consumers, jobs and the parked events' expiry of the orders service."""
+    reactions.subscribe(runtime)
     jobs.register(runtime)
-    parking.schedule_expiry(runtime, registry)
-    return runtime
-
-
-def create_app(settings: OrdersSettings, clock: Clock | None = None) -> FastAPI:
-    registry = CollectorRegistry()
-    runtime = create_runtime(settings, registry, clock)
-    app = service_app(
-        runtime,
-        title=TITLE,
-        description=DESCRIPTION,
-        routers=[api.router, api_catalogue.router],
-        domain_errors=DOMAIN_ERRORS,
-        registry=registry,
-    )
+    parking.schedule_expiry(runtime, runtime.registry)
     app.add_exception_handler(InvalidField, _invalid_field)
-    return app
+
+
+SERVICE = ServiceShape(
+    title=TITLE,
+    description=DESCRIPTION,
+    publishes_on=ORDERS,
+    routers=[api.router, api_catalogue.router],
+    domain_errors=DOMAIN_ERRORS,
+    wire=wire,
+)
+create_app = SERVICE.create_app
 
 
 async def _invalid_field(request: Request, exc: Exception) -> Response:

@@ -9,15 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
-
-class InvalidField(Exception):
-    """A request field names something the rules refuse (answered as 422 naming the field)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
+from services.orders.errors import InvalidField
 
 #: ISO 4217 codes the catalogue may price in.
 CURRENCIES = frozenset({"EUR", "USD", "GBP", "PLN", "CHF", "CZK", "SEK", "NOK", "DKK", "JPY"})
@@ -52,10 +44,15 @@ class RenewalLine:
     currency: str
 
 
+def each_order_once(order_ids: list[UUID]) -> None:
+    """One renewal names each order once."""
+    if len(set(order_ids)) != len(order_ids):
+        raise InvalidField("items", "each order may appear once in a renewal")
+
+
 def one_renewal(lines: list[RenewalLine]) -> list[RenewalLine]:
     """The lines of one renewal invoice: each order once, all in one currency."""
-    if len({line.order_id for line in lines}) != len(lines):
-        raise InvalidField("items", "each order may appear once in a renewal")
+    each_order_once([line.order_id for line in lines])
     if len({line.currency for line in lines}) > 1:
         raise InvalidField("items", "orders priced in different currencies renew separately")
     return lines

@@ -16,11 +16,17 @@ import calendar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from uuid import UUID
 
 from contracts.envelope import ActorKind
 from contracts.orders import CancellationMode, OrderStatus, SuspensionCause
-from services.orders.catalogue import InvalidField, Plan, RenewalLine
+from services.orders.catalogue import Plan, RenewalLine
+from services.orders.checks import check
+from services.orders.errors import (
+    InvalidField,
+    OrderConflict,
+)
 from services.orders.events import (
     Accepted,
     CancellationRevoked,
@@ -37,29 +43,22 @@ from services.orders.events import (
     Renewed,
     Suspended,
 )
-from services.orders.transitions import (
-    SYSTEM,
-    Action,
-    OrderConflict,
-    Target,
-    allowed_actions,
-    check,
-)
+from services.orders.transitions import SYSTEM, Action, Target
 
-__all__ = ["Order", "OrderNotFound", "allowed_actions", "check"]
+__all__ = ["Order"]
 
 S = OrderStatus
 
 
-class OrderNotFound(Exception):
-    """No such order, or not one of the caller's."""
-
-    def __init__(self, order_id: UUID) -> None:
-        super().__init__(f"There is no order {order_id}")
-        self.order_id = order_id
-
-
 # --- the order --------------------------------------------------------------------------------
+
+
+class InvoiceState(StrEnum):
+    """What the orders service knows of an invoice billing told it about."""
+
+    ISSUED = "issued"
+    PAID = "paid"
+    VOIDED = "voided"
 
 
 @dataclass(frozen=True)

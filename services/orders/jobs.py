@@ -7,16 +7,17 @@ pass repeated after a crash, or by a second replica, changes nothing twice.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from contracts.envelope import SYSTEM_ACTOR
+from services.kit.context import Context
 from services.kit.db import UnitOfWork
 from services.kit.runtime import Runtime
 from services.orders import repository
-from services.orders.domain import SYSTEM_BY, Order
+from services.orders.domain import Order
 from services.orders.events import Event
-from services.orders.outgoing import Context, publish
+from services.orders.outgoing import publish
 
 HOLD_REMINDERS = "orders.hold_reminders"
 PERIOD_END_CANCELLATIONS = "orders.period_end_cancellations"
@@ -24,6 +25,7 @@ BATCH = 200
 
 
 def register(runtime: Runtime, interval: timedelta = timedelta(seconds=30)) -> None:
+    """Register the orders service's jobs on the runtime's scheduler."""
     runtime.jobs.add(HOLD_REMINDERS, interval, hold_reminders, batch_size=BATCH)
     runtime.jobs.add(PERIOD_END_CANCELLATIONS, interval, period_end_cancellations, batch_size=BATCH)
 
@@ -44,7 +46,7 @@ async def _each(
     work: UnitOfWork, now: datetime, due: list[Order], change: Callable[[Order], list[Event]]
 ) -> int:
     for order in due:
-        ctx = Context(by=SYSTEM_BY, now=now, correlation_id=uuid.uuid4())
+        ctx = Context.of_job(now, SYSTEM_ACTOR)
         emitted = change(order)
         await repository.save_order(work.session, order)
         publish(work, ctx, order, emitted)

@@ -6,8 +6,6 @@ it and, for changes caused by another event, that event's id.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -31,6 +29,7 @@ from contracts.orders import (
     OrderSuspendedData,
 )
 from contracts.renewals import OrderRenewalRequestedData, OrderRenewedData, RenewalItem
+from services.kit.context import Context
 from services.kit.db import UnitOfWork
 from services.orders import events as e
 from services.orders.catalogue import RenewalLine
@@ -39,34 +38,10 @@ from services.orders.domain import By, Order
 PRODUCER = "orders"
 
 
-@dataclass(frozen=True)
-class Context:
-    """Who is acting, when, and the chain of cause the resulting events belong to."""
-
-    by: By
-    now: datetime
-    correlation_id: UUID
-    causation_id: UUID | None = None
-
-    @property
-    def actor(self) -> c.Actor:
-        return _actor(self.by)
-
-
 def envelope(event: e.Event, order: Order, ctx: Context) -> Envelope[Any]:
     """The contract event for one domain event of ``order``."""
     model, data = _contract(event, order)
-    return model.model_validate(
-        {
-            "occurred_at": ctx.now,
-            "producer": PRODUCER,
-            "correlation_id": ctx.correlation_id,
-            "causation_id": ctx.causation_id,
-            "actor": ctx.actor,
-            "order_id": order.id,
-            "data": data,
-        }
-    )
+    return model.model_validate({**ctx.envelope(PRODUCER, order.id), "data": data})
 
 
 def publish(work: UnitOfWork, ctx: Context, order: Order, emitted: list[e.Event]) -> None:
@@ -90,14 +65,15 @@ def renewal_requested(
         for line in lines
     ]
     return c.OrderRenewalRequested(
-        occurred_at=ctx.now,
-        producer=PRODUCER,
-        correlation_id=ctx.correlation_id,
-        causation_id=ctx.causation_id,
-        actor=ctx.actor,
-        order_id=lines[0].order_id,
+        **ctx.envelope(PRODUCER, lines[0].order_id),
         data=OrderRenewalRequestedData(renewal_id=renewal_id, customer=customer, items=items),
     )
+
+
+def by_of(ctx: Context) -> By:
+    """The context's actor as the domain knows it."""
+    actor = ctx.actor
+    return By(actor.kind, actor.id, actor.name)
 
 
 def _actor(by: By) -> c.Actor:

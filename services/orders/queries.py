@@ -23,8 +23,8 @@ from sqlalchemy import ColumnElement, Row, Select, and_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.orders import OrderStatus
-from services.orders.catalogue import InvalidField
 from services.orders.domain import Order
+from services.orders.errors import InvalidField
 from services.orders.records import order_from_row
 from services.orders.tables import NEVER_PAID, PAID_UNTIL_KEY, orders
 

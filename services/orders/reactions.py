@@ -25,35 +25,56 @@ from uuid import UUID
 
 import contracts as c
 from contracts.billing import InvoicePaidData
-from contracts.envelope import ActorKind, Envelope
+from contracts.envelope import Envelope
 from services.kit import parking
+from services.kit.context import Context, Reaction
 from services.kit.db import UnitOfWork
+from services.kit.runtime import Runtime
 from services.orders import repository
-from services.orders.domain import By, Order, S
+from services.orders.domain import InvoiceState, Order, S
+from services.orders.errors import OrderConflict
 from services.orders.events import Event
-from services.orders.outgoing import Context, publish
-from services.orders.transitions import OrderConflict
+from services.orders.outgoing import by_of, publish
 
 log = logging.getLogger(__name__)
 
 Change = Callable[[Order], list[Event]]
 
 
-async def invoice_issued(work: UnitOfWork, event: c.InvoiceIssued, now: datetime) -> None:
+def subscribe(runtime: Runtime) -> None:
+    """Bind each consumed event to its reaction (types without one, such as
+    ``payment.recorded``, are skipped by the kit's consumer)."""
+    runtime.consume(
+        c.BILLING,
+        {
+            c.InvoiceIssued: invoice_issued,
+            c.InvoicePaid: invoice_paid,
+            c.InvoiceOverdue: invoice_overdue,
+            c.InvoiceVoided: invoice_voided,
+        },
+    )
+    runtime.consume(c.PROVISIONING, {c.ServiceDelivered: service_delivered})
+    runtime.consume(
+        c.ABUSE, {c.ViolationConfirmed: violation_confirmed, c.ViolationLifted: violation_lifted}
+    )
+
+
+async def invoice_issued(work: UnitOfWork, event: c.InvoiceIssued, ctx: Context) -> None:
     """Count the invoice for each of its orders (the list's "Invoices (n)")."""
     for order in await _orders(work, event.data.concerned_order_ids, event):
         await repository.note_invoice(work.session, order.id, event.data.invoice_id)
 
 
-async def invoice_paid(work: UnitOfWork, event: c.InvoicePaid, now: datetime) -> None:
+async def invoice_paid(work: UnitOfWork, event: c.InvoicePaid, ctx: Context) -> None:
     """Lift its non-payment suspension, then accept (initial) or extend (renewal) each order."""
     data = event.data
-    ctx = _context(event, now)
     periods = {line.order_id: line.period_months for line in data.lines}
     for order in await _orders(work, list(periods), event):
         earlier = await repository.invoice_state(work.session, order.id, data.invoice_id)
-        await repository.set_invoice_state(work.session, order.id, data.invoice_id, "paid")
-        if earlier == "paid":
+        await repository.set_invoice_state(
+            work.session, order.id, data.invoice_id, InvoiceState.PAID
+        )
+        if earlier is InvoiceState.PAID:
             continue  # the same payment told twice
         changes = _payment_changes(order, data, periods[order.id], ctx)
         await _apply(work, ctx, order, event, *changes)
@@ -72,14 +93,13 @@ def _payment_changes(
     return changes
 
 
-async def invoice_overdue(work: UnitOfWork, event: c.InvoiceOverdue, now: datetime) -> None:
+async def invoice_overdue(work: UnitOfWork, event: c.InvoiceOverdue, ctx: Context) -> None:
     """Dunning: suspend for non-payment, or cancel once the grace period is over."""
     data = event.data
-    ctx = _context(event, now)
     for order in await _orders(work, data.order_ids, event):
         state = await repository.invoice_state(work.session, order.id, data.invoice_id)
         await repository.note_invoice(work.session, order.id, data.invoice_id)
-        if state in ("paid", "voided"):
+        if state in (InvoiceState.PAID, InvoiceState.VOIDED):
             log.info("ignoring %s stage %s: invoice already %s", event.type, data.stage, state)
             continue
         if data.stage is c.OverdueStage.SUSPEND:
@@ -90,29 +110,29 @@ async def invoice_overdue(work: UnitOfWork, event: c.InvoiceOverdue, now: dateti
             await _apply(work, ctx, order, event, lambda o: o.terminate(ctx.now, data.invoice_id))
 
 
-async def invoice_voided(work: UnitOfWork, event: c.InvoiceVoided, now: datetime) -> None:
+async def invoice_voided(work: UnitOfWork, event: c.InvoiceVoided, ctx: Context) -> None:
     """A voided invoice is no longer owed: it no longer suspends its orders."""
     data = event.data
-    ctx = _context(event, now)
     for order in await _orders(work, data.order_ids, event):
-        await repository.set_invoice_state(work.session, order.id, data.invoice_id, "voided")
+        await repository.set_invoice_state(
+            work.session, order.id, data.invoice_id, InvoiceState.VOIDED
+        )
         if data.invoice_id in order.unpaid_invoices:
             await _apply(work, ctx, order, event, lambda o: o.settle(data.invoice_id))
 
 
-async def service_delivered(work: UnitOfWork, event: c.ServiceDelivered, now: datetime) -> None:
+async def service_delivered(work: UnitOfWork, event: c.ServiceDelivered, ctx: Context) -> None:
     """Provisioning delivered the server: the order in progress is completed with its IP."""
     data = event.data
-    ctx = _context(event, now)
-    if (order := await _known_or_parked(work, event, now)) is None:
+    if (order := await _known_or_parked(work, event, ctx.now)) is None:
         return
     if order.completion is None and order.status is not S.IN_PROGRESS:
         # Not accepted yet, or held: it is applied once the order is in progress. A cancelled
         # order never is, so its delivery ends in the DLQ, where staff see it.
-        await parking.park(work.session, event, now)
+        await parking.park(work.session, event, ctx.now)
         return
     change: Change = lambda o: o.complete(  # noqa: E731
-        ctx.by,
+        by_of(ctx),
         ctx.now,
         contract=data.contract,
         starts_on=data.starts_on,
@@ -121,24 +141,22 @@ async def service_delivered(work: UnitOfWork, event: c.ServiceDelivered, now: da
     await _apply(work, ctx, order, event, change)
 
 
-async def violation_confirmed(work: UnitOfWork, event: c.ViolationConfirmed, now: datetime) -> None:
+async def violation_confirmed(work: UnitOfWork, event: c.ViolationConfirmed, ctx: Context) -> None:
     data = event.data
-    ctx = _context(event, now)
-    if order := await _known_or_parked(work, event, now):
-        change: Change = lambda o: o.suspend_for_violation(ctx.by, data.case_id, data.reason)  # noqa: E731
+    if order := await _known_or_parked(work, event, ctx.now):
+        change: Change = lambda o: o.suspend_for_violation(by_of(ctx), data.case_id, data.reason)  # noqa: E731
         await _apply(work, ctx, order, event, change)
 
 
-async def violation_lifted(work: UnitOfWork, event: c.ViolationLifted, now: datetime) -> None:
+async def violation_lifted(work: UnitOfWork, event: c.ViolationLifted, ctx: Context) -> None:
     data = event.data
-    ctx = _context(event, now)
-    if order := await _known_or_parked(work, event, now):
-        change: Change = lambda o: o.lift_violation(ctx.by, data.case_id, data.note)  # noqa: E731
+    if order := await _known_or_parked(work, event, ctx.now):
+        change: Change = lambda o: o.lift_violation(by_of(ctx), data.case_id, data.note)  # noqa: E731
         await _apply(work, ctx, order, event, change)
 
 
 #: What a parked event is applied with once its order is in progress.
-_REPLAYED: dict[type[Envelope[Any]], Callable[[UnitOfWork, Any, datetime], Any]] = {
+_REPLAYED: dict[type[Envelope[Any]], Reaction] = {
     c.ServiceDelivered: service_delivered,
     c.ViolationConfirmed: violation_confirmed,
     c.ViolationLifted: violation_lifted,
@@ -152,7 +170,7 @@ async def take_parked(work: UnitOfWork, order: Order, now: datetime) -> Order:
         return order
     parked = await parking.take(work.session, order.id)
     for event in parked:
-        await _REPLAYED[type(event)](work, event, now)
+        await _REPLAYED[type(event)](work, event, Context.of_event(event, now))
     if not parked:
         return order
     found = await repository.get_order(work.session, order.id, lock=True)
@@ -161,16 +179,6 @@ async def take_parked(work: UnitOfWork, order: Order, now: datetime) -> Order:
 
 
 # --- the common path --------------------------------------------------------------------------
-
-
-def _context(event: Envelope[Any], now: datetime) -> Context:
-    """Changes caused by another service's event: the system acts, on behalf of that service."""
-    return Context(
-        by=By(ActorKind.SYSTEM, event.producer, event.producer),
-        now=now,
-        correlation_id=event.correlation_id,
-        causation_id=event.event_id,
-    )
 
 
 async def _orders(work: UnitOfWork, order_ids: Sequence[UUID], event: Envelope[Any]) -> list[Order]:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.orders.catalogue import Plan
 from services.orders.domain import (
+    InvoiceState,
     Order,
 )
 from services.orders.records import columns_of, order_from_row
@@ -75,7 +76,7 @@ async def note_invoice(session: AsyncSession, order_id: UUID, invoice_id: UUID) 
     """Count an invoice of an order the first time billing mentions it."""
     first = await session.scalar(
         insert(order_invoices)
-        .values(order_id=order_id, invoice_id=invoice_id, state="issued")
+        .values(order_id=order_id, invoice_id=invoice_id, state=InvoiceState.ISSUED.value)
         .on_conflict_do_nothing()
         .returning(order_invoices.c.invoice_id)
     )
@@ -87,22 +88,25 @@ async def note_invoice(session: AsyncSession, order_id: UUID, invoice_id: UUID) 
         )
 
 
-async def invoice_state(session: AsyncSession, order_id: UUID, invoice_id: UUID) -> str | None:
-    return await session.scalar(
+async def invoice_state(
+    session: AsyncSession, order_id: UUID, invoice_id: UUID
+) -> InvoiceState | None:
+    state = await session.scalar(
         select(order_invoices.c.state).where(
             order_invoices.c.order_id == order_id, order_invoices.c.invoice_id == invoice_id
         )
     )
+    return None if state is None else InvoiceState(state)
 
 
 async def set_invoice_state(
-    session: AsyncSession, order_id: UUID, invoice_id: UUID, state: str
+    session: AsyncSession, order_id: UUID, invoice_id: UUID, state: InvoiceState
 ) -> None:
     await note_invoice(session, order_id, invoice_id)
     await session.execute(
         update(order_invoices)
         .where(order_invoices.c.order_id == order_id, order_invoices.c.invoice_id == invoice_id)
-        .values(state=state)
+        .values(state=state.value)
     )
 
 

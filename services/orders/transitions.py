@@ -1,17 +1,13 @@
 """The order's state machine as data: which action may move an order from which status to
-which, and which kind of actor may cause it; and the named errors of a refusal."""
+which, and which kind of actor may cause it. The order is checked against it in ``domain``,
+and a refusal is one of the named errors in ``errors``."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from contracts.envelope import ActorKind
 from contracts.orders import OrderStatus
-
-if TYPE_CHECKING:  # the order is checked here, but defined (and built) in domain
-    from services.orders.domain import Order
 
 S = OrderStatus
 CUSTOMER, STAFF, SYSTEM = ActorKind.CUSTOMER, ActorKind.STAFF, ActorKind.SYSTEM
@@ -113,77 +109,11 @@ TRANSITIONS: dict[tuple[S, Action], tuple[S | Target, frozenset[ActorKind]]] = {
 }
 
 
-# --- errors -----------------------------------------------------------------------------------
-
-
-class OrderConflict(Exception):
-    """The order's current state does not allow what was asked."""
-
-
-class TransitionNotAllowed(OrderConflict):
-    """The transition table does not allow this action in the order's status."""
-
-    def __init__(self, status: S, action: Action) -> None:
-        super().__init__(f"cannot {action.value} an order that is {STATUS_LABELS[status]}")
-        self.status = status
-        self.action = action
-
-
-class CancellationAlreadyScheduled(OrderConflict):
-    """Only one cancellation at period end can be pending."""
-
-    def __init__(self, effective_at: datetime) -> None:
-        super().__init__(f"a cancellation is already scheduled for {effective_at.isoformat()}")
-
-
-class NoCancellationScheduled(OrderConflict):
-    """There is nothing to revoke or to carry out."""
-
-    def __init__(self) -> None:
-        super().__init__("no cancellation is scheduled for this order")
-
-
-class NotAllowedForRole(Exception):
-    """The caller's kind (customer, staff, system) may not cause this action."""
-
-    def __init__(self, kind: ActorKind, action: Action) -> None:
-        super().__init__(f"a {kind.value} may not {action.value} an order")
-
-
 def who_may(action: Action) -> frozenset[ActorKind]:
     """Every kind of actor the table lets cause ``action`` in some status."""
     return frozenset().union(
         *(actors for (_, a), (_, actors) in TRANSITIONS.items() if a is action)
     )
-
-
-def check(order: Order, action: Action, kind: ActorKind, now: datetime | None = None) -> S | Target:
-    """The target of ``action`` on ``order`` by ``kind``, or the named error refusing it."""
-    if kind not in who_may(action):
-        raise NotAllowedForRole(kind, action)
-    row = TRANSITIONS.get((order.status, action))
-    if row is None:
-        raise TransitionNotAllowed(order.status, action)
-    target, actors = row
-    if kind not in actors:
-        raise NotAllowedForRole(kind, action)
-    _guard(order, action, now)
-    return target
-
-
-def _guard(order: Order, action: Action, now: datetime | None) -> None:
-    """Conditions beyond the status that some actions need."""
-    scheduled = order.scheduled_cancellation
-    if action is Action.ACCEPT and order.hold and order.hold.held_from is not S.NOT_PROCESSED:
-        raise TransitionNotAllowed(S.IN_PROGRESS, action)
-    if action is Action.REMIND and order.hold and order.hold.reminded:
-        raise OrderConflict("the hold's reminder was already given")
-    if action is Action.SCHEDULE_CANCELLATION and scheduled is not None:
-        raise CancellationAlreadyScheduled(scheduled.effective_at)
-    if action in (Action.REVOKE_CANCELLATION, Action.CANCEL_AT_PERIOD_END) and scheduled is None:
-        raise NoCancellationScheduled()
-    if action is Action.CANCEL_AT_PERIOD_END and scheduled and now and now < scheduled.effective_at:
-        raise OrderConflict("the paid period has not ended yet")
 
 
 #: Actions a person can choose from the detail view's menu, in menu order.
@@ -199,15 +129,3 @@ MENU = (
     Action.SUSPEND_VIOLATION,
     Action.LIFT_VIOLATION,
 )
-
-
-def allowed_actions(order: Order, kind: ActorKind) -> list[Action]:
-    """What ``kind`` may do with the order now, so a front end needs no copy of the rules."""
-    allowed = []
-    for action in MENU:
-        try:
-            check(order, action, kind)
-        except (OrderConflict, NotAllowedForRole):
-            continue
-        allowed.append(action)
-    return allowed

@@ -7,6 +7,7 @@ from typing import Any
 
 from contracts.envelope import ActorKind
 from contracts.orders import OrderStatus
+from services.orders.checks import allowed_actions
 from services.orders.domain import Order
 from services.orders.schemas import (
     Actor,
@@ -21,7 +22,6 @@ from services.orders.schemas import (
     money,
     suspension_of,
 )
-from services.orders.transitions import allowed_actions
 
 
 def order_row(row: Any, today: date) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from services.audit.domain import (
     staff_entry,
     verify_chain,
 )
-from services.audit.handlers import signature_check
+from services.audit.journal import signature_check
 from services.audit.signing import Signer
 from services.audit.summaries import SUMMARIES
 from tests.audit import events as ev

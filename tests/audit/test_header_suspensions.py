@@ -10,17 +10,21 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contracts import SuspensionCause
+from contracts import Actor, SuspensionCause
 from contracts.orders import OrderStatus as S
 from services.audit.header import Header, apply
+from services.kit.context import Context
 from services.orders.domain import Order
-from services.orders.outgoing import Context, envelope
-from services.orders.transitions import Action, OrderConflict
+from services.orders.errors import OrderConflict
+from services.orders.outgoing import envelope
+from services.orders.transitions import Action
 from tests.audit import events as ev
 from tests.orders.domain_steps import SYSTEM, events_of, order_in
 
 AT = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
-CTX = Context(by=SYSTEM, now=AT, correlation_id=uuid.UUID(int=7))
+CTX = Context(
+    Actor(kind=SYSTEM.kind, id=SYSTEM.id, name=SYSTEM.name), AT, correlation_id=uuid.UUID(int=7)
+)
 
 
 def _suspend_violation(order: Order, n: int) -> object:

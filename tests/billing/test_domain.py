@@ -13,17 +13,15 @@ from hypothesis import strategies as st
 from contracts import InvoiceKind, OverdueStage
 from services.billing.domain import (
     TRANSITIONS,
-    CurrencyMismatch,
     DunningPolicy,
     Invoice,
     InvoiceAction,
-    InvoiceIsVoid,
     InvoiceStatus,
     Line,
-    TransitionNotAllowed,
     invoice_number,
     new_invoice,
 )
+from services.billing.errors import CurrencyMismatch, InvoiceIsVoid, TransitionNotAllowed
 
 AT = datetime(2026, 3, 2, tzinfo=UTC)
 DUE = date(2026, 3, 16)

@@ -3,10 +3,11 @@ as processes: violations and incidents, cancellations, a staff hold, renewals, a
 renewal invoice that suspends one order (paid late: reactivated) and terminates another.
 
 Time moves the way the local stack moves it: every service restarts with a larger clock offset.
-The tests run in file order; the first ones need no moved clock and create their own orders.
-From ``test_renewals_before_the_reminders`` on, the tests follow one cast of orders, all
-delivered today and so paid until the same day P, through the clock moved to P-14, P+7 and P+21
-days: a later test relies on what an earlier one did to the cast."""
+Each test stands on its own, in any order: the first ones create their own orders and work at
+whatever time the services live in. ``test_one_cast_through_a_month_and_a_half`` follows one
+cast of orders, all delivered when it starts and so paid until the same day P, through the
+clock moved to P-14, P+7 and P+21 days, step by step: a later step relies on what an earlier
+one did to the cast, so the steps are one test."""
 
 from __future__ import annotations
 
@@ -165,7 +166,17 @@ async def cast(system: System, world: OutsideWorld, http: httpx.AsyncClient) -> 
     return found
 
 
-async def test_renewals_before_the_reminders(
+async def test_one_cast_through_a_month_and_a_half(
+    system: System, world: OutsideWorld, http: httpx.AsyncClient, cast: Cast
+) -> None:
+    await _renewals_before_the_reminders(system, world, http, cast)
+    await _cancellation_at_period_end_and_hold_are_set(system, http, cast)
+    await _two_weeks_before_paid_until(system, http, cast)
+    await _a_week_past_due(system, world, http, cast)
+    await _terminated_after_grace(system, http, cast)
+
+
+async def _renewals_before_the_reminders(
     system: System, world: OutsideWorld, http: httpx.AsyncClient, cast: Cast
 ) -> None:
     orders = system.url("orders")
@@ -195,7 +206,7 @@ async def test_renewals_before_the_reminders(
     )
 
 
-async def test_cancellation_at_period_end_and_hold_are_set(
+async def _cancellation_at_period_end_and_hold_are_set(
     system: System, http: httpx.AsyncClient, cast: Cast
 ) -> None:
     orders = system.url("orders")
@@ -213,9 +224,7 @@ async def test_cancellation_at_period_end_and_hold_are_set(
     assert held["hold"]["held_from"] == "in_progress"
 
 
-async def test_two_weeks_before_paid_until(
-    system: System, http: httpx.AsyncClient, cast: Cast
-) -> None:
+async def _two_weeks_before_paid_until(system: System, http: httpx.AsyncClient, cast: Cast) -> None:
     """Reminders and renewal invoices come; the hold's reminder comes and staff release it."""
     await move_clock_to(system, cast.paid_until - timedelta(days=14))
 
@@ -239,7 +248,7 @@ async def test_two_weeks_before_paid_until(
     await journal_has(http, system, held, {"order.released"})
 
 
-async def test_a_week_past_due(
+async def _a_week_past_due(
     system: System, world: OutsideWorld, http: httpx.AsyncClient, cast: Cast
 ) -> None:
     """Unpaid: suspended for non-payment with a critical banner and mail; paid late,
@@ -285,7 +294,7 @@ async def test_a_week_past_due(
     await journal_has(http, system, late, wanted | {"order.renewed"})
 
 
-async def test_terminated_after_grace(system: System, http: httpx.AsyncClient, cast: Cast) -> None:
+async def _terminated_after_grace(system: System, http: httpx.AsyncClient, cast: Cast) -> None:
     await move_clock_to(system, cast.paid_until + timedelta(days=21))
 
     unpaid = cast.unpaid["id"]
@@ -302,7 +311,10 @@ async def test_terminated_after_grace(system: System, http: httpx.AsyncClient, c
 # --- another customer -------------------------------------------------------------------------
 
 
-async def test_second_customer_sees_none_of_it(system: System, http: httpx.AsyncClient) -> None:
+async def test_second_customer_sees_none_of_it(
+    system: System, world: OutsideWorld, http: httpx.AsyncClient
+) -> None:
+    await _ada_has_an_order_an_invoice_a_ticket_and_a_banner(http, system, world)
     own = await place(http, system, who=BOB)
     orders, billing, notifier = (system.url(name) for name in ("orders", "billing", "notifier"))
     ada_orders = (await get_json(http, f"{orders}/orders?limit=200", ADA))["items"]
@@ -343,6 +355,21 @@ async def test_second_customer_sees_none_of_it(system: System, http: httpx.Async
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+async def _ada_has_an_order_an_invoice_a_ticket_and_a_banner(
+    http: httpx.AsyncClient, system: System, world: OutsideWorld
+) -> None:
+    """What another customer must not see, whichever tests ran before: a paid order has its
+    invoice, its acceptance ticket and its acceptance banner (until delivery)."""
+    order = await paid_order(http, system, world)
+    await banner_shown(http, system, order["id"], "orders_tab", "acceptance")
+
+    async def ticketed() -> bool:
+        tickets = await get_json(http, f"{system.url('notifier')}/tickets?limit=200", ADA)
+        return any(ticket["order_id"] == order["id"] for ticket in tickets["items"])
+
+    await eventually(ticketed, timeout=90, interval=0.5)
 
 
 async def _paid_until(

@@ -10,14 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.notifier import domain
-from services.notifier.domain import (
-    BannerNotDismissible,
-    NoticeKind,
-    Placement,
-    Placements,
-    RetryPolicy,
-    Severity,
-)
+from services.notifier.domain import NoticeKind, Placement, Placements, RetryPolicy, Severity
+from services.notifier.errors import BannerNotDismissible
 
 OFFSETS = (14, 7, 3, 1)
 TODAY = date(2025, 3, 1)

@@ -10,19 +10,19 @@ import pytest
 from contracts.envelope import ActorKind
 from contracts.orders import CancellationMode, SuspensionCause
 from contracts.orders import OrderStatus as S
-from services.orders.catalogue import InvalidField, one_renewal
+from services.orders.catalogue import one_renewal
+from services.orders.checks import allowed_actions
 from services.orders.domain import add_months
-from services.orders.events import Cancelled, Reactivated, Released, Suspended
-from services.orders.transitions import (
-    TRANSITIONS,
-    Action,
+from services.orders.errors import (
     CancellationAlreadyScheduled,
+    InvalidField,
     NoCancellationScheduled,
     NotAllowedForRole,
     OrderConflict,
     TransitionNotAllowed,
-    allowed_actions,
 )
+from services.orders.events import Cancelled, Reactivated, Released, Suspended
+from services.orders.transitions import TRANSITIONS, Action
 from tests.orders.domain_steps import (
     BY_KIND,
     CUSTOMER,

@@ -13,14 +13,9 @@ from contracts.envelope import ActorKind
 from contracts.orders import OrderStatus as S
 from services.orders.catalogue import InvalidField
 from services.orders.domain import Order
+from services.orders.errors import NotAllowedForRole, OrderConflict
 from services.orders.events import Reactivated, Suspended
-from services.orders.transitions import (
-    TRANSITIONS,
-    Action,
-    NotAllowedForRole,
-    OrderConflict,
-    Target,
-)
+from services.orders.transitions import TRANSITIONS, Action, Target
 from tests.orders.domain_steps import BY_KIND, STEPS, new_order
 
 ACTIVE = {S.PROCESSED, S.SUSPENDED_VIOLATION, S.SUSPENDED_NON_PAYMENT}

@@ -81,7 +81,7 @@ from tests.e2e.system import SERVICES, OutsideWorld, System
 from tests.helpers import eventually, read_topic
 from tests.reliability.conftest import Recorder
 
-#: Who reads each topic (each service's ``consumers.py``): a bad message is dead-lettered once
+#: Who reads each topic (each service's ``reactions.py``): a bad message is dead-lettered once
 #: by each of them, in the topic's DLQ, with ``x-dlq-consumer`` naming it.
 CONSUMERS: dict[str, set[str]] = {
     "orders.events": {"billing", "notifier", "audit"},

@@ -1,40 +1,20 @@
-"""Use cases of the audit service: journal an event, add a staff entry, read, verify.
-
-Each takes a unit of work and never commits; the consumer or the request commits once."""
+"""The journal itself, as the reactions, commands and reads use it: the chain heads a process
+remembers, appending a draft at the end of an order's chain, reading what a viewer may read,
+verifying a chain. Each takes a unit of work and never commits."""
 
 from __future__ import annotations
 
-import secrets
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from contracts import TOPICS, Actor, ActorKind, Envelope
-from services.audit import header as headers
-from services.audit.appends import pending_appends
-from services.audit.domain import (
-    EntryContent,
-    JournalNotFound,
-    SealedEntry,
-    StaffNote,
-    StaffText,
-    Summary,
-    Verification,
-    direct_orders,
-    lookup_key,
-    merge_orders,
-    redaction_entry,
-    refs_to_remember,
-    seal,
-    staff_entry,
-    system_entry,
-    verify_chain,
-)
+from contracts import TOPICS, Actor, Envelope
+from services.audit.domain import EntryContent, SealedEntry, Verification, seal, verify_chain
+from services.audit.errors import JournalNotFound
 from services.audit.header import Header
 from services.audit.repository import (
     EntryFilter,
@@ -42,8 +22,7 @@ from services.audit.repository import (
     OrderJournal,
     StoredEntry,
 )
-from services.audit.signing import Signer, staff_statement, valid
-from services.audit.summaries import summarize
+from services.audit.signing import staff_statement, valid
 from services.kit.auth import Principal
 from services.kit.db import UnitOfWork
 
@@ -83,62 +62,7 @@ class Draft:
     sign: Callable[[str], str] | None = None
 
 
-async def journal_event(
-    work: UnitOfWork,
-    event: Envelope[Any],
-    *,
-    now: datetime,
-    heads: Heads,
-    unattributed: Callable[[str], None],
-) -> None:
-    """A system entry for ``event`` under every order it concerns, at the end of each order's
-    chain.
-
-    An event may name only an invoice, a main IP or an incident. When no journaled event has
-    tied that identifier to an order yet (events of different topics arrive in any order), the
-    event is parked and counted by ``unattributed``; it is journaled as soon as the event that
-    ties the identifier arrives (e.g. ``invoice.issued`` releases its payments). An event that
-    names nothing usable (a notification about no order) is only counted."""
-    repo = JournalRepository(work.session, pending_appends(work))
-    waiting = [event]
-    while waiting:
-        waiting.extend(await _journal_one(repo, heads, waiting.pop(0), now, unattributed))
-
-
-async def _journal_one(
-    repo: JournalRepository,
-    heads: Heads,
-    event: Envelope[Any],
-    now: datetime,
-    unattributed: Callable[[str], None],
-) -> list[Envelope[Any]]:
-    key = lookup_key(event)
-    looked_up = await repo.orders_for(*key) if key else []
-    orders = merge_orders(direct_orders(event), looked_up)
-    if not orders:
-        unattributed(event.type)
-        if key:
-            await repo.park(*key, topic_name(event), event.model_dump(mode="json"), now)
-        return []
-    summary = summarize(event)
-    for order_id in orders:
-        await _append(repo, heads, order_id, _system_draft(order_id, event, summary, now))
-    released = await repo.remember_refs(refs_to_remember(event, orders))
-    return [TOPICS[topic].adapter.validate_python(payload) for topic, payload in released]
-
-
-def _system_draft(order_id: UUID, event: Envelope[Any], summary: Summary, now: datetime) -> Draft:
-    def header(before: Header) -> Header | None:
-        return headers.apply(before, event) if headers.changes_header(event) else None
-
-    return Draft(
-        content=lambda seq: system_entry(order_id, seq, event, summary, now),
-        header=header,
-        actor=event.actor,
-    )
-
-
-async def _append(
+async def append(
     repo: JournalRepository, heads: Heads, order_id: UUID, draft: Draft
 ) -> SealedEntry:
     """Chain the draft at the end of the order's journal: after the head this process
@@ -172,60 +96,6 @@ async def _append_after(
 def topic_name(event: Envelope[Any]) -> str:
     """The topic an event travels on (its type and version are defined on exactly one)."""
     return next(name for name, topic in TOPICS.items() if topic.knows(event.type, event.version))
-
-
-async def add_staff_entry(
-    work: UnitOfWork,
-    *,
-    order_id: UUID,
-    note: StaffNote,
-    staff: Principal,
-    now: datetime,
-    signer: Signer,
-) -> StoredEntry:
-    """A user entry from the "+" action, chained like any other and signed by the service;
-    nothing is ever edited. Its text is kept beside the journal, the entry commits to it."""
-    repo = JournalRepository(work.session)
-    if await repo.journal(order_id) is None:
-        raise JournalNotFound(f"No journal for order {order_id}")
-    actor = Actor(kind=ActorKind.STAFF, id=staff.id, name=staff.name)
-    salt = secrets.token_hex(16)
-    text = StaffText(note.details, salt)
-    draft = Draft(
-        content=lambda seq: staff_entry(order_id, seq, note, actor, now, salt),
-        header=lambda _: None,
-        actor=actor,
-        sign=signer.sign_staff_entry,
-    )
-    # A request has no heads remembered: it appends under the head's lock.
-    entry = await _append(repo, Heads(), order_id, draft)
-    await repo.keep_text(order_id, entry.seq, text)
-    return StoredEntry(replace(entry, text=text), staff.name)
-
-
-async def redact_text(
-    work: UnitOfWork, *, order_id: UUID, seq: int, staff: Principal, now: datetime, signer: Signer
-) -> StoredEntry:
-    """Delete a staff entry's free text (a data-protection request) and journal that it was
-    done, in a signed entry of its own. The redacted entry still verifies, as "redacted"."""
-    repo = JournalRepository(work.session)
-    if await repo.journal(order_id) is None:
-        raise JournalNotFound(f"No journal for order {order_id}")
-    # Under the head's lock, so a second redaction of the same text finds it redacted.
-    await repo.lock_journal(order_id)
-    redacted = await repo.entry(order_id, seq)
-    if redacted is None:
-        raise JournalNotFound(f"No entry {seq} in the journal of order {order_id}")
-    actor = Actor(kind=ActorKind.STAFF, id=staff.id, name=staff.name)
-    draft = Draft(
-        content=lambda at: redaction_entry(order_id, at, redacted.entry, actor, now),
-        header=lambda _: None,
-        actor=actor,
-        sign=signer.sign_staff_entry,
-    )
-    entry = await _append(repo, Heads(), order_id, draft)
-    await repo.redact_text(order_id, seq, now)
-    return StoredEntry(entry, staff.name)
 
 
 async def readable_journal(work: UnitOfWork, *, order_id: UUID, viewer: Principal) -> OrderJournal:

@@ -1,17 +1,15 @@
-"""Billing's domain facts as the contracts of ``billing.events``: the mapping at the edge."""
+"""Billing's outgoing contracts: its domain facts as the events of ``billing.events``, each
+with the envelope of the context that caused it (the mapping at the edge)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from contracts import (
     Actor,
     ActorKind,
     DunningExemptionChanged,
-    Envelope,
     InvoiceIssued,
     InvoiceLine,
     InvoiceOverdue,
@@ -33,45 +31,11 @@ from contracts.billing import (
     PaymentRecordedData,
 )
 from services.billing.domain import Invoice, PaymentOutcome, days_overdue
-from services.kit.auth import Principal
+from services.kit.context import Context
 
 PRODUCER = "billing"
 #: Billing acting on its own: a job, or a reaction to another service's event.
 BILLING_ACTOR = Actor(kind=ActorKind.SERVICE, id=PRODUCER, name="Billing")
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Why and when billing acts: who, at what time, and the event or request behind it."""
-
-    now: datetime
-    actor: Actor
-    correlation_id: UUID
-    causation_id: UUID | None = None
-
-    @classmethod
-    def of_event(cls, event: Envelope[Any], now: datetime) -> Origin:
-        return cls(now, BILLING_ACTOR, event.correlation_id, event.event_id)
-
-    @classmethod
-    def of_job(cls, now: datetime) -> Origin:
-        return cls(now, BILLING_ACTOR, uuid4())
-
-    @classmethod
-    def of_request(cls, principal: Principal, now: datetime, correlation_id: str) -> Origin:
-        kind = ActorKind.STAFF if principal.is_staff else ActorKind(principal.role.value)
-        actor = Actor(kind=kind, id=principal.id, name=principal.name or principal.id)
-        return cls(now, actor, UUID(correlation_id))
-
-    def envelope(self, order_id: UUID | None) -> dict[str, Any]:
-        return {
-            "occurred_at": self.now,
-            "producer": PRODUCER,
-            "correlation_id": self.correlation_id,
-            "causation_id": self.causation_id,
-            "actor": self.actor,
-            "order_id": order_id,
-        }
 
 
 def money(amount: Any, currency: str) -> Money:
@@ -107,14 +71,14 @@ def _invoice_orders(invoice: Invoice) -> dict[str, Any]:
     }
 
 
-def issued(invoice: Invoice, origin: Origin) -> InvoiceIssued:
+def issued(invoice: Invoice, ctx: Context) -> InvoiceIssued:
     data = InvoiceIssuedData(
         **_whole_invoice(invoice), issued_on=invoice.issued_on, due_on=invoice.due_on
     )
-    return InvoiceIssued(**origin.envelope(invoice.order_ids[0]), data=data)
+    return InvoiceIssued(**ctx.envelope(PRODUCER, invoice.order_ids[0]), data=data)
 
 
-def paid(invoice: Invoice, payment_id: str | None, origin: Origin) -> InvoicePaid:
+def paid(invoice: Invoice, payment_id: str | None, ctx: Context) -> InvoicePaid:
     assert invoice.paid_at is not None, "only a paid invoice is announced as paid"
     data = InvoicePaidData(
         **_whole_invoice(invoice),
@@ -122,32 +86,32 @@ def paid(invoice: Invoice, payment_id: str | None, origin: Origin) -> InvoicePai
         payment_id=payment_id,
         was_overdue=invoice.was_overdue,
     )
-    return InvoicePaid(**origin.envelope(invoice.order_ids[0]), data=data)
+    return InvoicePaid(**ctx.envelope(PRODUCER, invoice.order_ids[0]), data=data)
 
 
-def overdue(invoice: Invoice, stage: OverdueStage, origin: Origin) -> InvoiceOverdue:
+def overdue(invoice: Invoice, stage: OverdueStage, ctx: Context) -> InvoiceOverdue:
     data = InvoiceOverdueData(
         **_invoice_orders(invoice),
         stage=stage,
         due_on=invoice.due_on,
-        days_overdue=days_overdue(invoice.due_on, origin.now.date()),
+        days_overdue=days_overdue(invoice.due_on, ctx.now.date()),
     )
-    return InvoiceOverdue(**origin.envelope(invoice.order_ids[0]), data=data)
+    return InvoiceOverdue(**ctx.envelope(PRODUCER, invoice.order_ids[0]), data=data)
 
 
-def reminder_due(invoice: Invoice, offset_days: int, origin: Origin) -> InvoiceReminderDue:
+def reminder_due(invoice: Invoice, offset_days: int, ctx: Context) -> InvoiceReminderDue:
     data = InvoiceReminderDueData(
         **_invoice_orders(invoice),
         total=money(invoice.total, invoice.currency),
         due_on=invoice.due_on,
         offset_days=offset_days,
     )
-    return InvoiceReminderDue(**origin.envelope(invoice.order_ids[0]), data=data)
+    return InvoiceReminderDue(**ctx.envelope(PRODUCER, invoice.order_ids[0]), data=data)
 
 
-def voided(invoice: Invoice, reason: str, origin: Origin) -> InvoiceVoided:
+def voided(invoice: Invoice, reason: str, ctx: Context) -> InvoiceVoided:
     data = InvoiceVoidedData(**_invoice_orders(invoice), reason=reason)
-    return InvoiceVoided(**origin.envelope(invoice.order_ids[0]), data=data)
+    return InvoiceVoided(**ctx.envelope(PRODUCER, invoice.order_ids[0]), data=data)
 
 
 def payment_recorded(
@@ -157,7 +121,7 @@ def payment_recorded(
     amount: Money,
     source: PaymentSource,
     outcome: PaymentOutcome,
-    origin: Origin,
+    ctx: Context,
 ) -> PaymentRecorded:
     data = PaymentRecordedData(
         payment_id=payment_id,
@@ -168,14 +132,14 @@ def payment_recorded(
         flag_reason=outcome.flag_reason,
     )
     order_id = invoice.order_ids[0] if invoice else None
-    return PaymentRecorded(**origin.envelope(order_id), data=data)
+    return PaymentRecorded(**ctx.envelope(PRODUCER, order_id), data=data)
 
 
 def exemption_changed(
-    customer_id: str, order_ids: list[UUID], reason: str | None, origin: Origin
+    customer_id: str, order_ids: list[UUID], reason: str | None, ctx: Context
 ) -> DunningExemptionChanged:
     """Exempted (with a reason) or no longer (``reason`` None); journaled under the orders."""
     data = DunningExemptionChangedData(
         customer_id=customer_id, exempt=reason is not None, reason=reason, order_ids=order_ids
     )
-    return DunningExemptionChanged(**origin.envelope(next(iter(order_ids), None)), data=data)
+    return DunningExemptionChanged(**ctx.envelope(PRODUCER, next(iter(order_ids), None)), data=data)
