@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from opentelemetry.context import Context
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
@@ -51,6 +52,19 @@ def provider_from_settings(settings: ServiceSettings) -> TracerProvider | None:
     exporter = OTLPSpanExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")
     provider.add_span_processor(BatchSpanProcessor(exporter))
     return provider
+
+
+def current_context() -> dict[str, str] | None:
+    """The active span's trace context as W3C headers, to keep with work done later (a mail
+    sent by a job); None when nothing is traced."""
+    carrier: dict[str, str] = {}
+    PROPAGATOR.inject(carrier)
+    return carrier or None
+
+
+def context_of(carrier: Mapping[str, str] | None) -> Context | None:
+    """The trace context kept by :func:`current_context`, to start a span in."""
+    return PROPAGATOR.extract(carrier) if carrier else None
 
 
 @dataclass

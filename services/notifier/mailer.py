@@ -25,6 +25,7 @@ from opentelemetry.trace import SpanKind, Tracer
 from contracts import SYSTEM_ACTOR, NotificationChannel, NotificationDelivered, NotificationFailed
 from contracts.notifier import NotificationDeliveredData, NotificationFailedData
 from services.kit.db import UnitOfWork
+from services.kit.tracing import context_of
 from services.notifier import repository
 from services.notifier.domain import RetryPolicy
 from services.notifier.mail_metrics import MailMetrics
@@ -136,6 +137,8 @@ class Sending:
             return
         with tracer.start_as_current_span(
             "smtp send",
+            # A child of what queued the mail (an order's cancellation, say), in its trace.
+            context=context_of(mail.trace_context),
             kind=SpanKind.CLIENT,
             attributes={
                 "mail.id": str(mail.id),

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.orders import OrderStatus
+from services.kit.tracing import current_context
 from services.notifier.domain import MailStatus
 from services.notifier.tables import (
     banners,
@@ -253,7 +254,7 @@ class NewMail:
 
 async def add_mail(session: AsyncSession, mail: NewMail) -> bool:
     """Record a mail to send unless one with its key exists; returns whether it was added."""
-    values = {**asdict(mail), "status": mail.status.value}
+    values = {**asdict(mail), "status": mail.status.value, "trace_context": current_context()}
     added = await session.scalar(
         insert(mails).values(values).on_conflict_do_nothing().returning(mails.c.id)
     )

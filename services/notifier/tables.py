@@ -17,6 +17,7 @@ from sqlalchemy import (
     Uuid,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 from services.kit.db import new_metadata
 
@@ -82,6 +83,9 @@ mails = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True), nullable=True),
+    #: The W3C trace context the mail was queued in (None when the process did not trace):
+    #: sending it later continues that trace.
+    Column("trace_context", JSONB, nullable=True),
     Index("ix_mails_pending", "next_attempt_at", postgresql_where=text("status = 'pending'")),
 )
 

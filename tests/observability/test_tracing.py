@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import uuid4
 
+import httpx
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
 
+from services.notifier.jobs import SEND_MAIL
 from tests.apps import bearer
 from tests.helpers import eventually
 from tests.observability.conftest import Platform
@@ -82,3 +84,47 @@ async def test_one_trace_from_the_request_to_the_invoice_and_the_journal(
     assert invoicing.resource.attributes["service.name"] == "billing"
     assert journal.resource.attributes["service.name"] == "audit"
     assert invoicing.name == "order.placed process"
+
+
+async def test_the_mail_joins_the_trace_of_what_queued_it(platform: Platform) -> None:
+    orders = platform.services["orders"].http
+    placed = await orders.post(
+        "/orders",
+        json={"plan": "vps-s", "period_months": 1},
+        headers={**CUSTOMER, "Idempotency-Key": str(uuid4())},
+    )
+    assert placed.status_code == 201, placed.text
+    order_id = placed.json()["id"]
+    cancelled = await orders.post(
+        f"/orders/{order_id}/cancel", json={"reason": "too dear"}, headers=CUSTOMER
+    )
+    assert cancelled.status_code == 200, cancelled.text  # the cancellation is mailed
+
+    def tries() -> list[ReadableSpan]:
+        return [
+            span
+            for span in platform.spans.get_finished_spans()
+            if span.name == "smtp send" and (span.attributes or {}).get("order.id") == order_id
+        ]
+
+    async def sent_once() -> bool:
+        await platform.services["notifier"].runtime.jobs.run_once(SEND_MAIL)
+        return bool(tries())
+
+    await eventually(sent_once, timeout=60)
+
+    def trace_of(response: httpx.Response) -> int:
+        correlation = response.headers["X-Correlation-ID"]
+        return next(
+            span.context.trace_id
+            for span in platform.spans.get_finished_spans()
+            if span.kind is SpanKind.SERVER
+            and (span.attributes or {}).get("correlation.id") == correlation
+        )
+
+    # The cancellation's mail is sent in the cancellation's trace (and a mail about the
+    # placement, if any, in the placement's): none starts a trace of its own.
+    traces = {span.context.trace_id for span in tries()}
+    assert trace_of(cancelled) in traces
+    assert traces <= {trace_of(cancelled), trace_of(placed)}
+    assert all(span.resource.attributes["service.name"] == "notifier" for span in tries())
