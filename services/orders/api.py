@@ -100,9 +100,9 @@ async def list_orders(
 
 @router.get("/{order_id}", response_model=s.OrderDetail, summary="Manage order: the detail")
 async def get_order(
-    order_id: UUID, principal: CurrentPrincipal, work: Work, ctx: Ctx
+    order_id: UUID, principal: CurrentPrincipal, session: Reading, ctx: Ctx
 ) -> s.OrderDetail:
-    found = await queries.order_detail(work.session, order_id)
+    found = await queries.order_detail(session, order_id)
     if found is None or (principal.is_customer and found[0].customer.id != principal.id):
         raise OrderNotFound(order_id)
     return _detail(*found, ctx)

@@ -4,6 +4,7 @@ and each opens rendered."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import signal
 import socket
@@ -48,12 +49,12 @@ class LocalMail:
     page: httpx.AsyncClient
 
 
-@pytest.fixture(scope="module")
-def sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sink]:
+@contextlib.contextmanager
+def running_sink(folder: Path) -> Iterator[Sink]:
+    """The local SMTP server with its mail page, as `make up` runs it."""
     smtp_port, http_port = free_port(), free_port()
     while http_port == smtp_port:
         http_port = free_port()
-    folder = tmp_path_factory.mktemp("local-mail")
     command = [sys.executable, "-m", "deploy.smtp", "--port", str(smtp_port)]
     command += ["--http-port", str(http_port), "--folder", str(folder)]
     process = subprocess.Popen(command, cwd=ROOT)
@@ -64,19 +65,28 @@ def sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sink]:
 
 
 @pytest.fixture(scope="module")
+def sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sink]:
+    with running_sink(tmp_path_factory.mktemp("local-mail")) as found:
+        yield found
+
+
+@pytest.fixture(scope="module")
 async def local_mail(sink: Sink) -> AsyncIterator[LocalMail]:
     identity = NotifierSettings().mail_identity()
     smtp = Smtp("127.0.0.1", sink.smtp_port, identity, timedelta(seconds=10))
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{sink.http_port}") as page:
-
-        async def answers() -> bool:
-            try:
-                return (await page.get("/")).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        await eventually(answers, timeout=30)
+        await until_it_answers(page)
         yield LocalMail(smtp, page)
+
+
+async def until_it_answers(page: httpx.AsyncClient) -> None:
+    async def answers() -> bool:
+        try:
+            return (await page.get("/")).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    await eventually(answers, timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -177,11 +187,14 @@ async def test_a_mail_of_the_running_notifier_opens_rendered(
     assert "Wir haben Ihren Dienst r1z7og44 gesperrt" in rendered
 
 
-def test_the_process_stops_on_sigterm_and_frees_its_ports(sink: Sink) -> None:
+async def test_the_process_stops_on_sigterm_and_frees_its_ports(tmp_path: Path) -> None:
     """As the process manager stops it at Ctrl-C (uvicorn ends by raising the signal again).
-    Last in the module: it stops the server the other tests use."""
-    sink.process.send_signal(signal.SIGTERM)
-    assert sink.process.wait(timeout=20) in (0, -signal.SIGTERM)
+    A server of its own: the other tests' server goes on."""
+    with running_sink(tmp_path) as sink:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{sink.http_port}") as page:
+            await until_it_answers(page)
+        sink.process.send_signal(signal.SIGTERM)
+        assert sink.process.wait(timeout=20) in (0, -signal.SIGTERM)
     for port in (sink.smtp_port, sink.http_port):
         with socket.socket() as probe:
             # As a server binds: closed connections may linger, a listener may not.
