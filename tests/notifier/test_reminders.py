@@ -40,7 +40,11 @@ async def test_each_reminder_once_on_its_day_in_the_customers_language(
     async def all_known() -> bool:
         return (
             await run_day(20) == 0
-            and await notifier.scalar("SELECT count(*) FROM orders WHERE status = 'processed'") == 3
+            and await notifier.scalar(
+                "SELECT count(*) FROM orders WHERE status = 'processed'"
+                f" AND order_id IN ({', '.join(repr(str(o)) for o in orders.values())})"
+            )
+            == 3
         )
 
     await eventually(all_known, timeout=WAIT)
