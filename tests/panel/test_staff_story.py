@@ -137,11 +137,19 @@ async def test_staff_story(
 async def test_a_service_down_has_its_own_page(
     system: System, panel: Panel, browser: object
 ) -> None:
+    async with httpx.AsyncClient(timeout=10) as http:
+        await place(http, system, "vps-s", who=BOB)  # an order to look at, whatever ran before
     visit = Visit(browser, panel.url, "down")  # type: ignore[arg-type]
     sign_in_as_staff(visit)
     visit.fill("customer", "c-bob")
     visit.click_text("Find")
     order_page = str(visit.find("tbody a").get_attribute("href"))
+
+    async def journaled() -> bool:
+        visit.driver.get(order_page)
+        return bool(visit.all("ol.entries li.entry"))
+
+    await eventually(journaled, timeout=90)
     system.kill("audit")
     try:
         visit.driver.get(order_page)
