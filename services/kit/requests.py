@@ -11,7 +11,9 @@
 - ``Idempotency``: the ``Idempotency-Key`` of a creating POST, claimed and answered in the
   request's unit of work.
 
-Dependencies only, no middleware: a route pays for what it declares."""
+Dependencies only, no middleware: a route pays for what it declares. Every dependency is an
+``async def``: FastAPI runs a plain ``def`` one in a worker thread, a thread hop per request
+(the hot routes' profile showed it; ``tests/services/test_dependencies.py`` keeps it so)."""
 
 from __future__ import annotations
 
@@ -54,7 +56,7 @@ async def _reading(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def _context(request: Request, principal: CurrentPrincipal) -> Context:
+async def _context(request: Request, principal: CurrentPrincipal) -> Context:
     return Context.of_request(principal, clock(request).now(), UUID(request.state.correlation_id))
 
 
@@ -97,7 +99,7 @@ class Idempotent:
         return created
 
 
-def _idempotent(work: Work, key: idempotency.IdempotencyKey = None) -> Idempotent:
+async def _idempotent(work: Work, key: idempotency.IdempotencyKey = None) -> Idempotent:
     return Idempotent(work, key or None)
 
 

@@ -98,7 +98,7 @@ def csrf_token(request: Request) -> str:
     return str(token)
 
 
-def signed_in(request: Request) -> User:
+async def signed_in(request: Request) -> User:
     session = request.session
     token = _vault(request).open(str(session.get("token") or ""))
     if token is None:
@@ -106,13 +106,13 @@ def signed_in(request: Request) -> User:
     return User(sub=session["sub"], name=session["name"], role=session["role"], token=token)
 
 
-def customer(user: Annotated[User, Depends(signed_in)]) -> User:
+async def customer(user: Annotated[User, Depends(signed_in)]) -> User:
     if user.is_staff:
         raise NotForYou
     return user
 
 
-def staff(user: Annotated[User, Depends(signed_in)]) -> User:
+async def staff(user: Annotated[User, Depends(signed_in)]) -> User:
     if not user.is_staff:
         raise NotForYou
     return user
