@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Row, Select, and_, select, tuple_
+from sqlalchemy import ColumnElement, Integer, Row, Select, bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.orders import OrderStatus
@@ -27,6 +28,7 @@ from services.orders.domain import Order
 from services.orders.errors import InvalidField
 from services.orders.records import order_from_row
 from services.orders.tables import NEVER_PAID, PAID_UNTIL_KEY, orders
+from services.orders.views import list_item
 
 
 class SortKey(StrEnum):
@@ -45,15 +47,8 @@ _SORT_COLUMNS: dict[SortKey, Any] = {
 }
 #: Where a NULL of a nullable sort column sorts (as in its sort expression).
 _NULL_KEY: dict[SortKey, Any] = {SortKey.PAID_UNTIL: NEVER_PAID}
-#: What a list row shows: not the search text nor the details only the detail view needs.
-LIST_COLUMNS = [
-    orders.c[name]
-    for name in (
-        "id", "created_at", "service_name", "product", "plan", "main_ip", "paid_until", "status",
-        "price", "currency", "period_months", "comment", "campaign", "invoice_count",
-        "scheduled_cancellation", "customer_id", "customer_name",
-    )
-]  # fmt: skip
+#: What a list row carries besides its JSON: the keys a page's cursor is made of.
+_KEY_COLUMNS = [orders.c[name] for name in ("id", *(key.value for key in SortKey))]
 _PARSE_KEY: dict[SortKey, Callable[[str], Any]] = {
     SortKey.CREATED_AT: lambda text: _utc(datetime.fromisoformat(text)),
     SortKey.SERVICE_NAME: str,
@@ -86,27 +81,62 @@ class PageRequest:
 
 @dataclass(frozen=True)
 class Page:
-    rows: list[Row[Any]]
+    #: Each row's JSON, as :func:`views.list_item` writes it.
+    items: list[str]
     next_cursor: str | None
 
 
-async def list_orders(session: AsyncSession, where: OrderFilter, page: PageRequest) -> Page:
+async def list_orders(
+    session: AsyncSession, where: OrderFilter, page: PageRequest, today: date
+) -> Page:
     """One page of orders matching ``where``, in the requested order."""
-    rows = list(await session.execute(list_query(where, page)))
+    statement, values = list_query(where, page, today)
+    rows = list(await session.execute(statement, values))
     more = len(rows) > page.limit
     rows = rows[: page.limit]
-    return Page(rows, _encode(rows[-1], page) if more else None)
+    return Page([row.item for row in rows], _encode(rows[-1], page) if more else None)
 
 
-def list_query(where: OrderFilter, page: PageRequest) -> Select[Any]:
-    """The statement of one page (one row more than asked, to know whether more follow)."""
-    key = _SORT_COLUMNS[page.sort]
-    query = select(*LIST_COLUMNS).where(*_conditions(where))
+def list_query(
+    where: OrderFilter, page: PageRequest, today: date
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The statement of one page (one row more than asked, to know whether more follow) and
+    its values. Requests of one shape share one statement object (see :func:`_statement`)."""
+    values: dict[str, Any] = {"today": today, "limit": page.limit + 1}
+    for name, value in _filter_values(where).items():
+        if value:
+            values[name] = value
+    after: str | None = None
     if page.cursor is not None:
-        position, after = tuple_(key, orders.c.id), _decode(page.cursor, page)
-        query = query.where(position < after if page.descending else position > after)
-    ordering = (key.desc(), orders.c.id.desc()) if page.descending else (key, orders.c.id)
-    return query.order_by(*ordering).limit(page.limit + 1)
+        key, order_id = _decode(page.cursor, page)
+        values["after_id"] = order_id
+        after = "null" if key is None else "key"
+        if key is not None:
+            values["after_key"] = key
+    filters = frozenset(values) - {"today", "limit", "after_id", "after_key"}
+    return _statement(filters, page.sort, page.descending, after), values
+
+
+@functools.cache
+def _statement(
+    filters: frozenset[str], sort: SortKey, descending: bool, after: str | None
+) -> Select[Any]:
+    """The page's statement for one shape of request: which filters, the sort, the direction,
+    whether it continues after a cursor (and whether that cursor's key is null). Built once,
+    its values bound at execution: SQLAlchemy then finds its compiled form by a cache key it
+    computed once too (building the statement and its key was a fifth of a request's time)."""
+    key = _SORT_COLUMNS[sort]
+    query = select(_ITEM, *_KEY_COLUMNS).where(*[_CONDITIONS[name] for name in sorted(filters)])
+    if after is not None:
+        position = tuple_(key, orders.c.id)
+        at = _NULL_KEY[sort] if after == "null" else bindparam("after_key", type_=key.type)
+        bound = tuple_(at, bindparam("after_id", type_=orders.c.id.type))
+        query = query.where(position < bound if descending else position > bound)
+    ordering = (key.desc(), orders.c.id.desc()) if descending else (key, orders.c.id)
+    return query.order_by(*ordering).limit(bindparam("limit", type_=Integer))
+
+
+_ITEM = list_item().label("item")
 
 
 async def order_detail(session: AsyncSession, order_id: UUID) -> tuple[Order, int] | None:
@@ -115,26 +145,39 @@ async def order_detail(session: AsyncSession, order_id: UUID) -> tuple[Order, in
     return None if row is None else (order_from_row(row), row.invoice_count)
 
 
-def _conditions(where: OrderFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if where.customer_id is not None:
-        conditions.append(orders.c.customer_id == where.customer_id)
-    if where.service_name:
-        conditions.append(orders.c.service_name.ilike(f"%{_escape(where.service_name)}%"))
-    if where.statuses:
-        conditions.append(orders.c.status.in_([status.value for status in where.statuses]))
-    if where.created_from:
-        conditions.append(orders.c.created_at >= _midnight(where.created_from))
-    if where.created_to and where.created_to < date.max:  # up to the calendar's end: no bound
-        conditions.append(orders.c.created_at < _midnight(where.created_to + timedelta(days=1)))
-    if where.comment:
-        conditions.append(orders.c.comment.ilike(f"%{_escape(where.comment)}%"))
-    if where.order_id:
-        conditions.append(orders.c.id == where.order_id)
-    if where.search:
+def _filter_values(where: OrderFilter) -> dict[str, Any]:
+    """Each filter's value as its condition takes it (falsy: the filter is not applied)."""
+    created_to = where.created_to
+    return {
+        "customer_id": where.customer_id,
+        "service_name": where.service_name and f"%{_escape(where.service_name)}%",
+        "statuses": [status.value for status in where.statuses],
+        "created_from": where.created_from and _midnight(where.created_from),
+        # Up to the calendar's end: no bound.
+        "created_before": created_to
+        and created_to < date.max
+        and _midnight(created_to + timedelta(days=1)),
+        "comment": where.comment and f"%{_escape(where.comment)}%",
+        "order_id": where.order_id,
         # search_text is lower-cased, so a plain LIKE is case-blind and uses the trigram index.
-        conditions.append(orders.c.search_text.like(f"%{_escape(where.search.lower())}%"))
-    return [and_(*conditions)] if conditions else []
+        "search": where.search and f"%{_escape(where.search.lower())}%",
+    }
+
+
+def _param(name: str, column: Any) -> Any:
+    return bindparam(name, type_=column.type)
+
+
+_CONDITIONS: dict[str, ColumnElement[bool]] = {
+    "customer_id": orders.c.customer_id == _param("customer_id", orders.c.customer_id),
+    "service_name": orders.c.service_name.ilike(_param("service_name", orders.c.service_name)),
+    "statuses": orders.c.status.in_(bindparam("statuses", expanding=True)),
+    "created_from": orders.c.created_at >= _param("created_from", orders.c.created_at),
+    "created_before": orders.c.created_at < _param("created_before", orders.c.created_at),
+    "comment": orders.c.comment.ilike(_param("comment", orders.c.comment)),
+    "order_id": orders.c.id == _param("order_id", orders.c.id),
+    "search": orders.c.search_text.like(_param("search", orders.c.search_text)),
+}
 
 
 def _escape(text: str) -> str:
@@ -151,12 +194,13 @@ def _encode(row: Row[Any], page: PageRequest) -> str:
     return base64.urlsafe_b64encode(json.dumps([*raw, str(row.id)]).encode()).decode()
 
 
-def _decode(cursor: str, page: PageRequest) -> Any:
+def _decode(cursor: str, page: PageRequest) -> tuple[Any, UUID]:
+    """The cursor's sort key (None: a never-paid order's) and order id."""
     try:
         sort, descending, key, order_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if sort != page.sort.value or descending != page.descending:
             raise ValueError("the cursor belongs to another sort order")
-        return tuple_(_key_position(key, page.sort), UUID(order_id))
+        return _key_position(key, page.sort), UUID(order_id)
     except (ValueError, TypeError, binascii.Error) as error:
         raise InvalidField("cursor", f"not a cursor of this list ({error})") from error
 
@@ -165,7 +209,7 @@ def _key_position(key: Any, sort: SortKey) -> Any:
     if key is None:
         if sort not in _NULL_KEY:
             raise ValueError(f"{sort.value} is never null")
-        return _NULL_KEY[sort]
+        return None
     if not isinstance(key, str):
         raise TypeError("the cursor's key is not text")
     return _PARSE_KEY[sort](key)

@@ -1,9 +1,12 @@
-"""Orders as the API shows them: list rows from the list query, the detail view from an order."""
+"""Orders as the API shows them: list rows written by the list query, the detail view from an
+order."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
+
+from sqlalchemy import ColumnElement, Date, DateTime, Text, bindparam, case, func, null
 
 from contracts.envelope import ActorKind
 from contracts.orders import OrderStatus
@@ -22,36 +25,58 @@ from services.orders.schemas import (
     money,
     suspension_of,
 )
+from services.orders.tables import orders
 
 
-def order_row(row: Any, today: date) -> dict[str, Any]:
-    """A list row straight from the ``orders`` table, as :class:`OrderRow` serialises it.
+def list_item() -> ColumnElement[str]:
+    """A list row as :class:`OrderRow` serialises it, built by PostgreSQL as JSON text.
 
-    A page is fifty rows and the list's latency budget is tight: a plain dict, serialised by
-    pydantic's own JSON encoder (the same formats as the model), costs a fraction of building
-    the models. Amounts are pre-formatted as the contracts' ``Amount`` is."""
-    scheduled = row.scheduled_cancellation
-    paid_until = row.paid_until
-    return {
-        "id": row.id,
-        "created_at": row.created_at,
-        "service_name": row.service_name,
-        "product": row.product,
-        "plan": row.plan,
-        "main_ip": row.main_ip,
-        "paid_until": paid_until,
-        "days_left": None if paid_until is None else max((paid_until - today).days, 0),
-        "status": row.status,
-        "status_label": _LABELS[row.status],
-        "price": {"amount": format(row.price, "f"), "currency": row.currency},
-        "period_months": row.period_months,
-        "comment": row.comment,
-        "campaign": row.campaign,
-        "invoice_count": row.invoice_count,
-        "cancellation_scheduled_for": scheduled
-        and datetime.fromisoformat(scheduled["effective_at"]),
-        "customer": {"id": row.customer_id, "name": row.customer_name},
-    }
+    A page is fifty rows and the list's latency budget is tight: the database writes each row's
+    JSON while it reads the row, so the service only joins fifty strings (building the rows in
+    Python was half of a request's time). The formats are pydantic's: times in UTC with ``Z``
+    and microseconds only when there are some, amounts as the contracts' ``Amount``, dates as
+    ISO dates. ``tests/orders/test_list.py`` holds the list to the detail view, field by field.
+    ``days_left`` counts from the ``today`` parameter."""
+    paid_until = orders.c.paid_until
+    scheduled_for = orders.c.scheduled_cancellation["effective_at"].astext.cast(
+        DateTime(timezone=True)
+    )
+    return func.json_build_object(
+        "id", orders.c.id,
+        "created_at", _utc_text(orders.c.created_at),
+        "service_name", orders.c.service_name,
+        "product", orders.c.product,
+        "plan", orders.c.plan,
+        "main_ip", orders.c.main_ip,
+        "paid_until", paid_until,
+        "days_left", case(
+            (paid_until.is_(None), null()),
+            else_=func.greatest(paid_until - bindparam("today", type_=Date), 0),
+        ),
+        "status", orders.c.status,
+        "status_label", case(_LABELS, value=orders.c.status),
+        "price", func.json_build_object(
+            "amount", orders.c.price.cast(Text), "currency", orders.c.currency
+        ),
+        "period_months", orders.c.period_months,
+        "comment", orders.c.comment,
+        "campaign", orders.c.campaign,
+        "invoice_count", orders.c.invoice_count,
+        "cancellation_scheduled_for", _utc_text(scheduled_for),
+        "customer", func.json_build_object(
+            "id", orders.c.customer_id, "name", orders.c.customer_name
+        ),
+    ).cast(Text)  # text, not json: the driver would decode json into dicts  # fmt: skip
+
+
+def _utc_text(moment: ColumnElement[Any]) -> ColumnElement[str]:
+    """A ``timestamptz`` as pydantic writes an aware UTC datetime (``…T10:00:00.5Z``: no
+    fraction when it is zero, six digits when not)."""
+    utc = func.timezone("UTC", moment)
+    fraction = case(
+        (func.date_trunc("second", moment) == moment, ""), else_=func.to_char(utc, ".US")
+    )
+    return func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS').concat(fraction).concat("Z")
 
 
 _LABELS = {status.value: label(status) for status in OrderStatus}

@@ -124,3 +124,31 @@ async def test_staff_list_every_customer_and_customers_only_their_own(orders: Or
         await orders.http.get("/orders", params={"customer": customer_id(bob)}, headers=STAFF)
     ).json()["items"]
     assert rows[0]["customer"]["id"] == customer_id(bob)
+
+
+async def test_a_list_row_shows_what_the_detail_view_shows(orders: Orders) -> None:
+    """The rows are written by PostgreSQL, the detail view by pydantic: same values, same
+    formats (times with and without microseconds, never-paid and paid orders, a scheduled
+    cancellation, text that JSON must escape)."""
+    me = customer()
+    orders.clock.advance(
+        timedelta(seconds=1) - timedelta(microseconds=orders.clock.now().microsecond)
+    )
+    await orders.place(me, comment='"quoted" \\ back\\slash, tab\t, ünïcödé 🚀')
+    orders.clock.advance(timedelta(microseconds=250))
+    await orders.place(me)
+    orders.clock.advance(timedelta(hours=1, microseconds=500_000))
+    active = await orders.active(me)
+    cancel = await orders.http.post(
+        f"/orders/{active['id']}/cancel", json={"at_period_end": True}, headers=me
+    )
+    assert cancel.status_code == 200, cancel.text
+    orders.clock.advance(timedelta(days=3))
+
+    rows = (await orders.http.get("/orders", headers=me)).json()["items"]
+    assert len(rows) == 3
+    assert rows[0]["cancellation_scheduled_for"] is not None
+    assert rows[0]["days_left"] > 0
+    for row in rows:
+        detail = await orders.detail(row["id"], me)
+        assert row == {field: detail[field] for field in row}

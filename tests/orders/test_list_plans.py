@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -50,8 +51,12 @@ async def filled(orders_service: Orders) -> Orders:
 async def test_no_list_query_scans_the_orders_table(
     filled: Orders, shape: str, sort: SortKey
 ) -> None:
-    query = list_query(SHAPES[shape], PageRequest(sort=sort, limit=50))
-    sql = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    query, values = list_query(SHAPES[shape], PageRequest(sort=sort, limit=50), date(2026, 1, 1))
+    sql = str(
+        query.params(values).compile(
+            dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+        )
+    )
     connection = await asyncpg.connect(asyncpg_dsn(filled.service.database_url))
     try:
         plan = json.loads(await connection.fetchval(f"EXPLAIN (FORMAT JSON) {sql}"))
