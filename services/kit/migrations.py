@@ -106,6 +106,23 @@ def create_parked_events_table() -> None:
     op.create_index("ix_parked_events_order_id", "parked_events", ["order_id"])
 
 
+def create_outbox_notify_trigger() -> None:
+    """The outbox's trigger that wakes the relay at commit (``kit.outbox.NOTIFY_TRIGGER``)."""
+    from alembic import op
+
+    from services.kit.outbox import NOTIFY_TRIGGER
+
+    for statement in NOTIFY_TRIGGER:
+        op.execute(statement)
+
+
+def drop_outbox_notify_trigger() -> None:
+    from alembic import op
+
+    op.execute("DROP TRIGGER outbox_notify ON outbox")
+    op.execute("DROP FUNCTION outbox_notify()")
+
+
 def drop_kit_tables() -> None:
     from alembic import op
 

@@ -47,6 +47,15 @@ from services.kit.logs import bind_ids
 log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "outbox"
+#: What wakes the relay: a statement trigger on the outbox NOTIFYs, delivered at commit, so a
+#: writing transaction spends no round trip on it. Each service's migrations install it
+#: (``kit.migrations.create_outbox_notify_trigger``).
+NOTIFY_TRIGGER = (
+    "CREATE OR REPLACE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS"
+    f" $$ BEGIN PERFORM pg_notify('{NOTIFY_CHANNEL}', ''); RETURN NULL; END $$",
+    "CREATE OR REPLACE TRIGGER outbox_notify AFTER INSERT ON outbox"
+    " FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()",
+)
 #: Key of the advisory lock that one relay holds while it publishes a batch.
 RELAY_LOCK = 0x0_0B_0C_5E_1A_7E
 
@@ -68,9 +77,8 @@ outbox = Table(
 )
 
 
-# Built once: SQLAlchemy then finds their compiled form by a cache key it computed already.
+# Built once: SQLAlchemy then finds its compiled form by a cache key it computed already.
 _INSERT = outbox.insert()
-_NOTIFY = select(func.pg_notify(NOTIFY_CHANNEL, ""))
 
 
 class OutboxWriter:
@@ -110,9 +118,8 @@ class OutboxWriter:
         if extra_headers:
             for event, row in zip(events, rows, strict=True):
                 row["headers"] = {**row["headers"], **extra_headers.get(event.event_id, {})}
+        # The table's trigger wakes the relay at commit (NOTIFY_TRIGGER).
         await session.execute(_INSERT, rows)
-        # Delivered at commit, once per transaction: wakes the relay without polling.
-        await session.execute(_NOTIFY)
 
 
 class NotPublished(Exception):

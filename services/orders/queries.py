@@ -27,6 +27,7 @@ from contracts.orders import OrderStatus
 from services.orders.domain import Order
 from services.orders.errors import InvalidField
 from services.orders.records import order_from_row
+from services.orders.repository import ORDER
 from services.orders.tables import NEVER_PAID, PAID_UNTIL_KEY, orders
 from services.orders.views import list_item
 
@@ -141,7 +142,7 @@ _ITEM = list_item().label("item")
 
 async def order_detail(session: AsyncSession, order_id: UUID) -> tuple[Order, int] | None:
     """The order and how many invoices billing issued for it."""
-    row = (await session.execute(select(orders).where(orders.c.id == order_id))).one_or_none()
+    row = (await session.execute(ORDER, {"order_id": order_id})).one_or_none()
     return None if row is None else (order_from_row(row), row.invoice_count)
 
 

@@ -22,7 +22,7 @@ from contracts.envelope import SYSTEM_ACTOR, Contract, Envelope, Topic
 from services.kit.consumer import ConsumerMetrics, EventConsumer, RetryPolicy, inbox, subscribe
 from services.kit.db import Database, UnitOfWork, new_metadata
 from services.kit.kafka import make_broker
-from services.kit.outbox import OutboxRelay, outbox
+from services.kit.outbox import NOTIFY_TRIGGER, OutboxRelay, outbox
 from services.kit.runtime import asyncpg_dsn
 
 #: Advisory lock a test holds to keep a probe handler inside its open transaction.
@@ -69,6 +69,8 @@ async def create_schema(url: str) -> None:
     async with engine.begin() as connection:
         for table in (outbox, inbox, effects):
             await connection.run_sync(table.create, checkfirst=True)
+        for statement in NOTIFY_TRIGGER:  # as the services' migrations install it
+            await connection.execute(text(statement))
     await engine.dispose()
 
 
