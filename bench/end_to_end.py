@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import statistics
 import sys
 import time
@@ -23,8 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import asyncpg
-import httpx
 
+from bench.http_client import Client, TransportError
 from bench.report import Figure, table
 from bench.stack import Infrastructure, Served, infrastructure, service, serving
 from tests.apps import token
@@ -49,32 +50,34 @@ async def place_orders(url: str, rate: float, seconds: float) -> Placed:
     headers = [
         {"Authorization": f"Bearer {token('customer', f'load-{n}')}"} for n in range(CUSTOMERS)
     ]
-    body = {"plan": "vps-s", "period_months": 1}
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
+    body = json.dumps({"plan": "vps-s", "period_months": 1}).encode()
+    http = Client(url, connections=64)
 
-        async def one(n: int) -> None:
-            # As a careful client does: a key of its own, and the same request again when the
-            # connection breaks (the key makes a retry place the order once).
-            sent = {**headers[n % CUSTOMERS], "Idempotency-Key": str(uuid.uuid4())}
-            for attempt in range(3):
-                try:
-                    answer = await http.post("/orders", json=body, headers=sent)
-                    break
-                except httpx.TransportError as error:
-                    if attempt == 2:
-                        placed.failures.append(repr(error))
-                        return
-            if answer.status_code != 201:
-                placed.failures.append(f"{answer.status_code} {answer.text[:200]}")
-                return
-            placed.at[uuid.UUID(answer.json()["id"])] = time.time()
+    async def one(n: int) -> None:
+        # As a careful client does: a key of its own, and the same request again when the
+        # connection breaks (the key makes a retry place the order once).
+        sent = {**headers[n % CUSTOMERS], "Idempotency-Key": str(uuid.uuid4())}
+        for attempt in range(3):
+            try:
+                status, answer = await http.post("/orders", body, sent)
+                break
+            except TransportError as error:
+                if attempt == 2:
+                    placed.failures.append(repr(error))
+                    return
+        if status != 201:
+            placed.failures.append(f"{status} {answer[:200]!r}")
+            return
+        placed.at[uuid.UUID(json.loads(answer)["id"])] = time.time()
 
-        started, tasks = time.monotonic(), []
+    started, tasks = time.monotonic(), []
+    try:
         for n in range(int(rate * seconds)):
             await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
             tasks.append(asyncio.create_task(one(n)))
         await asyncio.gather(*tasks)
+    finally:
+        http.close()
     return placed
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    bindparam,
     func,
     select,
     update,
@@ -79,12 +80,7 @@ async def claim(session: AsyncSession, *, scope: str, key: str, request: Any) ->
 
     ``scope`` separates callers and operations (e.g. ``orders:place:<customer id>``)."""
     digest = fingerprint(request)
-    claimed = await session.scalar(
-        insert(idempotency_keys)
-        .values(scope=scope, key=key, fingerprint=digest)
-        .on_conflict_do_nothing()
-        .returning(idempotency_keys.c.key)
-    )
+    claimed = await session.scalar(_CLAIM, {"scope": scope, "key": key, "fingerprint": digest})
     if claimed is not None:
         return None
     earlier = (
@@ -104,7 +100,13 @@ async def claim(session: AsyncSession, *, scope: str, key: str, request: Any) ->
 async def remember(session: AsyncSession, *, scope: str, key: str, status: int, body: Any) -> None:
     """Store the answer of a claimed key, in the same unit of work as the effect."""
     await session.execute(
-        update(idempotency_keys)
-        .where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
-        .values(status=status, body=body)
+        _REMEMBER, {"claimed_scope": scope, "claimed_key": key, "status": status, "body": body}
     )
+
+
+# Built once, values bound at execution: compiled once, found in SQLAlchemy's cache after that.
+_CLAIM = insert(idempotency_keys).on_conflict_do_nothing().returning(idempotency_keys.c.key)
+_REMEMBER = update(idempotency_keys).where(
+    idempotency_keys.c.scope == bindparam("claimed_scope"),
+    idempotency_keys.c.key == bindparam("claimed_key"),
+)
