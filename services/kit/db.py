@@ -17,6 +17,7 @@ from uuid import UUID
 import asyncpg
 from sqlalchemy import MetaData, make_url, text
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -25,6 +26,9 @@ from sqlalchemy.ext.asyncio import (
 
 from contracts.envelope import Envelope
 from services.kit.outbox import OutboxWriter
+
+#: What a query runs on: a unit of work's session, or a read-only route's connection.
+Reads = AsyncSession | AsyncConnection
 
 #: Constraint names that Alembic autogenerate and the migrations agree on.
 NAMING_CONVENTION = {
@@ -115,9 +119,7 @@ class Database:
             pool_recycle=1800,
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.read_sessions = async_sessionmaker(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
-        )
+        self.read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.outbox = OutboxWriter(topic)
         #: What ``unit_of_work`` opens; tracing swaps in its own class once, at startup.
         self.unit_class: type[UnitOfWork] = UnitOfWork
@@ -132,11 +134,13 @@ class Database:
             await self.outbox.write(session, work.events, work.outbox_headers())
 
     @asynccontextmanager
-    async def reading(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads only, outside a transaction: no BEGIN and COMMIT round trips
-        around its statements, each of which sees what was committed when it ran."""
-        async with self.read_sessions() as session:
-            yield session
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads only, outside a transaction: no BEGIN and COMMIT round trips
+        around its statements, each of which sees what was committed when it ran. A plain
+        connection, not a session: reads need no identity map nor unit of work (setting one up
+        per request showed in the list's profile)."""
+        async with self.read_engine.connect() as connection:
+            yield connection
 
     async def ping(self) -> None:
         """Readiness check: the database answers."""

@@ -4,7 +4,7 @@
   scope is the route function's, commits it when the route returns, before the response is
   sent (an error rolls it back and becomes its problem+json). Routes never open one
   themselves.
-- ``Reading``: a read-only route's session, outside a transaction (no BEGIN and COMMIT round
+- ``Reading``: a read-only route's connection, outside a transaction (no BEGIN and COMMIT round
   trips around its queries).
 - ``Ctx``: the caller, the clock's time and the request's correlation id, as the one
   :class:`~services.kit.context.Context` every handler takes.
@@ -25,7 +25,7 @@ from uuid import UUID
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kit import idempotency
 from services.kit.auth import CurrentPrincipal
@@ -51,9 +51,9 @@ async def _work(request: Request) -> AsyncIterator[UnitOfWork]:
         yield work
 
 
-async def _reading(request: Request) -> AsyncIterator[AsyncSession]:
-    async with database(request).reading() as session:
-        yield session
+async def _reading(request: Request) -> AsyncIterator[AsyncConnection]:
+    async with database(request).reading() as connection:
+        yield connection
 
 
 async def _context(request: Request, principal: CurrentPrincipal) -> Context:
@@ -64,7 +64,7 @@ async def _context(request: Request, principal: CurrentPrincipal) -> Context:
 Work = Annotated[UnitOfWork, Depends(_work, scope="function")]
 
 #: A read-only route's session: each query sees what was committed when it ran.
-Reading = Annotated[AsyncSession, Depends(_reading, scope="function")]
+Reading = Annotated[AsyncConnection, Depends(_reading, scope="function")]
 #: The request's context: who calls, now, and the request's correlation.
 Ctx = Annotated[Context, Depends(_context)]
 

@@ -23,7 +23,7 @@ from services.kit.context import Context
 from services.kit.db import UnitOfWork
 from services.kit.problems import PROBLEM_RESPONSES, Forbidden
 from services.kit.requests import Ctx, Idempotency, Reading, Work
-from services.orders import commands, queries, repository
+from services.orders import commands, queries
 from services.orders import schemas as s
 from services.orders.domain import CustomerRef, Order
 from services.orders.errors import OrderNotFound
@@ -59,7 +59,7 @@ async def place_order(
 @router.get("", response_model=s.OrderList, summary="List orders")
 async def list_orders(
     principal: CurrentPrincipal,
-    session: Reading,
+    reads: Reading,
     ctx: Ctx,
     service_name: str | None = None,
     status: Annotated[list[OrderStatus] | None, Query()] = None,
@@ -86,22 +86,21 @@ async def list_orders(
         search=q,
     )
     page_request = queries.PageRequest(sort, descending, limit, cursor)
-    page = await queries.list_orders(session, where, page_request, ctx.now.date())
-    columns = await repository.get_columns(session, principal.id)
+    page = await queries.list_orders(reads, where, page_request, ctx.now.date(), principal.id)
     # s.OrderList, its rows as PostgreSQL wrote them (views.list_item).
     listed = (
         f'{{"items":[{",".join(page.items)}],'
         f'"next_cursor":{pydantic_core.to_json(page.next_cursor).decode()},'
-        f'"columns":{pydantic_core.to_json(columns or []).decode()}}}'
+        f'"columns":{pydantic_core.to_json(page.columns or []).decode()}}}'
     )
     return Response(listed, media_type="application/json")
 
 
 @router.get("/{order_id}", response_model=s.OrderDetail, summary="Manage order: the detail")
 async def get_order(
-    order_id: UUID, principal: CurrentPrincipal, session: Reading, ctx: Ctx
+    order_id: UUID, principal: CurrentPrincipal, reads: Reading, ctx: Ctx
 ) -> s.OrderDetail:
-    found = await queries.order_detail(session, order_id)
+    found = await queries.order_detail(reads, order_id)
     if found is None or (principal.is_customer and found[0].customer.id != principal.id):
         raise OrderNotFound(order_id)
     return _detail(*found, ctx)

@@ -20,15 +20,19 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Integer, Row, Select, bindparam, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
+from asyncpg import Record
+from sqlalchemy import ColumnElement, Integer, Select, String, any_, bindparam, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.orders import OrderStatus
+from services.kit.db import Reads
 from services.orders.domain import Order
 from services.orders.errors import InvalidField
 from services.orders.records import order_from_row
-from services.orders.repository import ORDER
-from services.orders.tables import NEVER_PAID, PAID_UNTIL_KEY, orders
+from services.orders.repository import ORDER, get_columns
+from services.orders.tables import NEVER_PAID, PAID_UNTIL_KEY, customer_views, orders
 from services.orders.views import list_item
 
 
@@ -85,25 +89,39 @@ class Page:
     #: Each row's JSON, as :func:`views.list_item` writes it.
     items: list[str]
     next_cursor: str | None
+    #: The viewer's saved "Show:" columns (None: never saved).
+    columns: list[str] | None
 
 
 async def list_orders(
-    session: AsyncSession, where: OrderFilter, page: PageRequest, today: date
+    reads: AsyncConnection, where: OrderFilter, page: PageRequest, today: date, viewer: str
 ) -> Page:
-    """One page of orders matching ``where``, in the requested order."""
-    statement, values = list_query(where, page, today)
-    rows = list(await session.execute(statement, values))
+    """One page of orders matching ``where``, in the requested order, with ``viewer``'s saved
+    columns: one round trip.
+
+    SQLAlchemy builds and compiles the statement, once per shape of request; asyncpg runs it
+    (its prepared statement cached on the connection) and hands back the rows as they came.
+    SQLAlchemy's execution path (parameters, cache lookup, result rows) was a fifth of the
+    list's time, for a statement whose result needs no processing: text and keys."""
+    statement, values = list_query(where, page, today, viewer)
+    sql, names, defaults = _compiled(statement)
+    driver = (await reads.get_raw_connection()).driver_connection
+    assert driver is not None
+    rows = await driver.fetch(sql, *[values.get(name, defaults[name]) for name in names])
+    if not rows:
+        return Page([], None, await get_columns(reads, viewer))
     more = len(rows) > page.limit
     rows = rows[: page.limit]
-    return Page([row.item for row in rows], _encode(rows[-1], page) if more else None)
+    cursor = _encode(rows[-1], page) if more else None
+    return Page([row["item"] for row in rows], cursor, rows[0]["saved_columns"])
 
 
 def list_query(
-    where: OrderFilter, page: PageRequest, today: date
+    where: OrderFilter, page: PageRequest, today: date, viewer: str = ""
 ) -> tuple[Select[Any], dict[str, Any]]:
     """The statement of one page (one row more than asked, to know whether more follow) and
     its values. Requests of one shape share one statement object (see :func:`_statement`)."""
-    values: dict[str, Any] = {"today": today, "limit": page.limit + 1}
+    values: dict[str, Any] = {"today": today, "limit": page.limit + 1, "viewer": viewer}
     for name, value in _filter_values(where).items():
         if value:
             values[name] = value
@@ -114,7 +132,7 @@ def list_query(
         after = "null" if key is None else "key"
         if key is not None:
             values["after_key"] = key
-    filters = frozenset(values) - {"today", "limit", "after_id", "after_key"}
+    filters = frozenset(values) - {"today", "limit", "viewer", "after_id", "after_key"}
     return _statement(filters, page.sort, page.descending, after), values
 
 
@@ -123,11 +141,13 @@ def _statement(
     filters: frozenset[str], sort: SortKey, descending: bool, after: str | None
 ) -> Select[Any]:
     """The page's statement for one shape of request: which filters, the sort, the direction,
-    whether it continues after a cursor (and whether that cursor's key is null). Built once,
-    its values bound at execution: SQLAlchemy then finds its compiled form by a cache key it
-    computed once too (building the statement and its key was a fifth of a request's time)."""
+    whether it continues after a cursor (and whether that cursor's key is null). Built and
+    compiled once, its values bound at execution (building the statement and its cache key
+    per request was a fifth of the list's time)."""
     key = _SORT_COLUMNS[sort]
-    query = select(_ITEM, *_KEY_COLUMNS).where(*[_CONDITIONS[name] for name in sorted(filters)])
+    query = select(_ITEM, *_KEY_COLUMNS, _SAVED_COLUMNS).where(
+        *[_CONDITIONS[name] for name in sorted(filters)]
+    )
     if after is not None:
         position = tuple_(key, orders.c.id)
         at = _NULL_KEY[sort] if after == "null" else bindparam("after_key", type_=key.type)
@@ -137,10 +157,27 @@ def _statement(
     return query.order_by(*ordering).limit(bindparam("limit", type_=Integer))
 
 
+@functools.cache
+def _compiled(statement: Select[Any]) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    """The statement's SQL for asyncpg, its parameters' names in order, and the values of the
+    constants it binds (the JSON keys, the formats)."""
+    compiled = statement.compile(dialect=_DIALECT)
+    assert compiled.positiontup is not None
+    return compiled.string, tuple(compiled.positiontup), compiled.params
+
+
+_DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 _ITEM = list_item().label("item")
+#: Uncorrelated, so PostgreSQL reads it once per page (an InitPlan), not once per row.
+_SAVED_COLUMNS = (
+    select(customer_views.c.columns)
+    .where(customer_views.c.customer_id == bindparam("viewer", type_=String))
+    .scalar_subquery()
+    .label("saved_columns")
+)
 
 
-async def order_detail(session: AsyncSession, order_id: UUID) -> tuple[Order, int] | None:
+async def order_detail(session: Reads, order_id: UUID) -> tuple[Order, int] | None:
     """The order and how many invoices billing issued for it."""
     row = (await session.execute(ORDER, {"order_id": order_id})).one_or_none()
     return None if row is None else (order_from_row(row), row.invoice_count)
@@ -172,7 +209,7 @@ def _param(name: str, column: Any) -> Any:
 _CONDITIONS: dict[str, ColumnElement[bool]] = {
     "customer_id": orders.c.customer_id == _param("customer_id", orders.c.customer_id),
     "service_name": orders.c.service_name.ilike(_param("service_name", orders.c.service_name)),
-    "statuses": orders.c.status.in_(bindparam("statuses", expanding=True)),
+    "statuses": orders.c.status == any_(bindparam("statuses", type_=ARRAY(String))),
     "created_from": orders.c.created_at >= _param("created_from", orders.c.created_at),
     "created_before": orders.c.created_at < _param("created_before", orders.c.created_at),
     "comment": orders.c.comment.ilike(_param("comment", orders.c.comment)),
@@ -189,10 +226,10 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), UTC)
 
 
-def _encode(row: Row[Any], page: PageRequest) -> str:
-    key = getattr(row, page.sort.value)  # the column itself: None for a never-paid order
+def _encode(row: Record, page: PageRequest) -> str:
+    key = row[page.sort.value]  # the column itself: None for a never-paid order
     raw = [page.sort.value, page.descending, key.isoformat() if hasattr(key, "isoformat") else key]
-    return base64.urlsafe_b64encode(json.dumps([*raw, str(row.id)]).encode()).decode()
+    return base64.urlsafe_b64encode(json.dumps([*raw, str(row["id"])]).encode()).decode()
 
 
 def _decode(cursor: str, page: PageRequest) -> tuple[Any, UUID]:

@@ -15,6 +15,7 @@ from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kit.db import Reads
 from services.orders.catalogue import Plan
 from services.orders.domain import (
     InvoiceState,
@@ -183,7 +184,7 @@ def _plan(row: Row[Any]) -> Plan:
 # --- saved views ------------------------------------------------------------------------------
 
 
-async def get_columns(session: AsyncSession, customer_id: str) -> list[str] | None:
+async def get_columns(session: Reads, customer_id: str) -> list[str] | None:
     query = select(customer_views.c.columns).where(customer_views.c.customer_id == customer_id)
     columns = await session.scalar(query)
     return None if columns is None else list(columns)
