@@ -50,8 +50,16 @@ CANCEL = """
 UPDATE orders SET scheduled_cancellation = $2::jsonb, cancel_at = paid_until
 WHERE id = $1 AND scheduled_cancellation IS NULL RETURNING status
 """
+#: The ceiling's outbox rows go to a table of the outbox's shape but its own (created by
+#: ``orders_http.fill``): in the service's ``outbox`` the running service's relay would
+#: publish them, on the ceiling's time.
+OUTBOX_TABLE = """
+CREATE TABLE ceiling_outbox (LIKE outbox INCLUDING ALL);
+GRANT SELECT, INSERT ON ceiling_outbox TO PUBLIC
+"""
 OUTBOX = """
-INSERT INTO outbox (event_id, topic, key, event_type, payload) VALUES ($1, $2, $3, $4, $5)
+INSERT INTO ceiling_outbox (event_id, topic, key, event_type, payload)
+VALUES ($1, $2, $3, $4, $5)
 """
 
 

@@ -22,6 +22,7 @@ import asyncpg
 import httpx
 
 from bench import wrk
+from bench.ceiling import OUTBOX_TABLE
 from bench.report import Figure, table
 from bench.stack import Infrastructure, Served, infrastructure, service, uvicorn_app
 from tests.apps import token
@@ -60,6 +61,7 @@ FROM unnest($1::uuid[]) AS id""",
             ours + ceiling,
             CANCELLER,
         )
+        await connection.execute(OUTBOX_TABLE)
         await connection.execute("ANALYZE orders")
     finally:
         await connection.close()
