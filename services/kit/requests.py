@@ -63,7 +63,7 @@ async def _context(request: Request, principal: CurrentPrincipal) -> Context:
 #: The request's unit of work, committed when the route returns (before the response).
 Work = Annotated[UnitOfWork, Depends(_work, scope="function")]
 
-#: A read-only route's session: each query sees what was committed when it ran.
+#: A read-only route's connection: each query sees what was committed when it ran.
 Reading = Annotated[AsyncConnection, Depends(_reading, scope="function")]
 #: The request's context: who calls, now, and the request's correlation.
 Ctx = Annotated[Context, Depends(_context)]
