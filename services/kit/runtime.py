@@ -91,6 +91,7 @@ class Runtime:
             self.broker,
             listen_dsn=asyncpg_dsn(settings.database_url),
             poll_interval=settings.outbox_poll_interval,
+            linger=settings.outbox_linger,
         )
         # Documents what this service publishes in its AsyncAPI; the relay does the sending.
         self.broker.publisher(

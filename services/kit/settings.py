@@ -61,6 +61,8 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = Field(default="order-platform", validation_alias="JWT_AUDIENCE")
     clock_offset_seconds: float = Field(default=0.0, validation_alias="CLOCK_OFFSET_SECONDS")
     outbox_poll_interval: timedelta = timedelta(seconds=2)
+    #: How long the woken outbox relay gathers commits before it claims a batch.
+    outbox_linger: timedelta = timedelta(milliseconds=10)
     #: The largest event a consumer parses; a larger one goes to the DLQ unparsed.
     consumer_max_message_bytes: int = Field(default=MAX_MESSAGE_BYTES, gt=0)
     #: How long an inbound event that cannot be applied yet is parked before it goes to the
