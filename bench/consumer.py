@@ -1,6 +1,6 @@
-"""FastStream consumer throughput with the kit's policy (batches of ``BATCH`` records, manual
-acknowledgement after the batch's work), handler doing nothing, against a raw aiokafka
-``getmany`` drain of the same topic in the same run (msg/s).
+"""FastStream consumer throughput with the kit's policy (batches of ``BATCH`` records, the
+records left undecoded, manual acknowledgement after the batch's work), handler doing nothing,
+against a raw aiokafka ``getmany`` drain of the same topic in the same run (msg/s).
 
     uv run python -m bench.consumer [--messages 20000]
 
@@ -20,7 +20,7 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
 from bench.report import Figure, table
-from services.kit.consumer import BATCH
+from services.kit.consumer import BATCH, raw_batch
 from services.kit.kafka import ensure_topics
 from tests.stack import servers
 
@@ -67,6 +67,7 @@ async def ours(bootstrap: str, topic: str, count: int) -> float:
         auto_offset_reset="earliest",
         batch=True,
         max_records=BATCH,
+        decoder=raw_batch,
     )
     async def handle(message: KafkaMessage) -> None:
         nonlocal seen, started
