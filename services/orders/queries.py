@@ -121,19 +121,15 @@ def list_query(
 ) -> tuple[Select[Any], dict[str, Any]]:
     """The statement of one page (one row more than asked, to know whether more follow) and
     its values. Requests of one shape share one statement object (see :func:`_statement`)."""
-    values: dict[str, Any] = {"today": today, "limit": page.limit + 1, "viewer": viewer}
-    for name, value in _filter_values(where).items():
-        if value:
-            values[name] = value
+    applied = {name: value for name, value in _filter_values(where).items() if value}
+    values = {**applied, "today": today, "limit": page.limit + 1, "viewer": viewer}
     after: str | None = None
     if page.cursor is not None:
-        key, order_id = _decode(page.cursor, page)
-        values["after_id"] = order_id
+        key, values["after_id"] = _decode(page.cursor, page)
         after = "null" if key is None else "key"
         if key is not None:
             values["after_key"] = key
-    filters = frozenset(values) - {"today", "limit", "viewer", "after_id", "after_key"}
-    return _statement(filters, page.sort, page.descending, after), values
+    return _statement(frozenset(applied), page.sort, page.descending, after), values
 
 
 @functools.cache
