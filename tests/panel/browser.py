@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -73,7 +74,11 @@ class Visit:
             return
         page = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
-        WebDriverWait(self.driver, 60).until(staleness_of(page))
+        wait = WebDriverWait(self.driver, 60)
+        wait.until(staleness_of(page))
+        # The old page is gone as soon as the new one commits: wait until it is whole, so
+        # that what is found next belongs to the page that stays.
+        wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def click_text(self, text: str, scope: str = "main") -> None:
         """Click the link or button (or summary) that reads ``text``."""
@@ -84,9 +89,16 @@ class Visit:
         raise AssertionError(f"nothing to click reading {text!r} on {self.driver.current_url}")
 
     def fill(self, name: str, value: str, scope: str = "main") -> None:
-        field_ = self.find(f"{scope} [name='{name}']")
-        field_.clear()
-        field_.send_keys(value)
+        for attempt in range(3):
+            try:
+                field_ = self.find(f"{scope} [name='{name}']")
+                field_.clear()
+                field_.send_keys(value)
+                return
+            except WebDriverException:  # found in a page that was being replaced: find again
+                if attempt == 2:
+                    raise
+                time.sleep(0.5)
 
     def choose(self, name: str, value: str, scope: str = "main") -> None:
         self.find(f"{scope} [name='{name}'][value='{value}']").click()
