@@ -16,7 +16,6 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.apps import ROOT
@@ -75,7 +74,7 @@ class Visit:
         page = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
         wait = WebDriverWait(self.driver, 60)
-        wait.until(staleness_of(page))
+        wait.until(lambda _driver: _replaced(page))
         # The old page is gone as soon as the new one commits: wait until it is whole, so
         # that what is found next belongs to the page that stays.
         wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
@@ -153,6 +152,16 @@ class Visit:
 
     def shows(self, text: str, css: str = "main") -> bool:
         return text in self.text(css)
+
+
+def _replaced(page: WebElement) -> bool:
+    """Whether the page whose root is ``page`` has gone: its root is stale, or (caught in the
+    middle of the navigation) Chromium says it no longer belongs to the document."""
+    try:
+        page.is_enabled()
+    except WebDriverException:  # StaleElementReferenceException, or the inspector's error
+        return True
+    return False
 
 
 def squeeze(text: str) -> str:
