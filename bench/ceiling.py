@@ -7,7 +7,10 @@ validation, no models.
 - ``POST /orders``: an order row and an outbox row, in one transaction;
 - ``POST /orders/{id}/cancel``: the order's row updated and an outbox row, in one transaction.
 
-``hello`` is FastAPI's hello world, the framework's own ceiling."""
+``hello`` is FastAPI's hello world, the framework's own ceiling. ``framework`` is the stack's
+floor: the same statements on the same pool, but declared as the orders service declares its
+routes (FastAPI, the list's query parameters, a bearer header, a pydantic body, the connection
+and its transaction as a dependency); what the framework costs before any of our code runs."""
 
 from __future__ import annotations
 
@@ -16,12 +19,14 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
 
 import asyncpg
 import orjson
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Header, Query
+from fastapi import Request as FastAPIRequest
+from pydantic import BaseModel, Field
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -81,13 +86,17 @@ async def healthz(request: Request) -> Response:
 async def list_orders(request: Request) -> Response:
     customer, cursor = request.query_params["customer"], request.query_params.get("cursor")
     async with request.app.state.pool.acquire() as connection:
-        if cursor:
-            created, order_id = orjson.loads(base64.urlsafe_b64decode(cursor))
-            rows = await connection.fetch(
-                AFTER, customer, 51, datetime.fromisoformat(created), uuid.UUID(order_id)
-            )
-        else:
-            rows = await connection.fetch(FIRST, customer, 51)
+        return await _page(connection, customer, cursor)
+
+
+async def _page(connection: asyncpg.Connection, customer: str, cursor: str | None) -> Response:
+    if cursor:
+        created, order_id = orjson.loads(base64.urlsafe_b64decode(cursor))
+        rows = await connection.fetch(
+            AFTER, customer, 51, datetime.fromisoformat(created), uuid.UUID(order_id)
+        )
+    else:
+        rows = await connection.fetch(FIRST, customer, 51)
     items = [dict(row) for row in rows[:50]]
     last = items[-1]
     next_cursor = base64.urlsafe_b64encode(
@@ -99,16 +108,20 @@ async def list_orders(request: Request) -> Response:
 
 async def place_order(request: Request) -> Response:
     body = orjson.loads(await request.body())
+    async with request.app.state.pool.acquire() as connection, connection.transaction():
+        return await _place(connection, body)
+
+
+async def _place(connection: asyncpg.Connection, body: dict[str, Any]) -> Response:
     order_id, now = uuid.uuid4(), datetime.now(UTC)
     row = {"id": str(order_id), "created_at": now.isoformat(), "status": "not_processed", **body}
-    async with request.app.state.pool.acquire() as connection, connection.transaction():
-        await connection.execute(
-            PLACE, order_id, now, body["plan"], body["plan"], body["period_months"], "bench",
-            body.get("comment"),
-        )  # fmt: skip
-        await connection.execute(
-            OUTBOX, uuid.uuid4(), "orders.events", str(order_id), "order.placed", orjson.dumps(row)
-        )
+    await connection.execute(
+        PLACE, order_id, now, body["plan"], body["plan"], body["period_months"], "bench",
+        body.get("comment"),
+    )  # fmt: skip
+    await connection.execute(
+        OUTBOX, uuid.uuid4(), "orders.events", str(order_id), "order.placed", orjson.dumps(row)
+    )
     return Response(orjson.dumps(row), status_code=201, media_type="application/json")
 
 
@@ -142,3 +155,61 @@ hello = FastAPI()
 @hello.get("/healthz")
 async def hello_world() -> dict[str, str]:
     return {"hello": "world"}
+
+
+framework = FastAPI(lifespan=_pool)
+
+
+async def _bearer(authorization: Annotated[str | None, Header()] = None) -> str | None:
+    return authorization
+
+
+async def _reading(request: FastAPIRequest) -> AsyncIterator[asyncpg.Connection]:
+    async with request.app.state.pool.acquire() as connection:
+        yield connection
+
+
+async def _writing(request: FastAPIRequest) -> AsyncIterator[asyncpg.Connection]:
+    async with request.app.state.pool.acquire() as connection, connection.transaction():
+        yield connection
+
+
+@framework.get("/healthz")
+async def framework_health() -> Response:
+    return Response(b"{}", media_type="application/json")
+
+
+@framework.get("/orders")
+async def framework_list(
+    _who: Annotated[str | None, Depends(_bearer)],
+    connection: Annotated[asyncpg.Connection, Depends(_reading)],
+    customer: str,
+    service_name: str | None = None,
+    status: Annotated[list[str] | None, Query()] = None,
+    created_from: date | None = None,
+    created_to: date | None = None,
+    comment: str | None = None,
+    id: uuid.UUID | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    sort: str = "created_at",
+    descending: bool = True,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> Response:
+    return await _page(connection, customer, cursor)
+
+
+class _PlaceOrder(BaseModel):
+    plan: str = Field(min_length=1, max_length=64)
+    period_months: int = Field(ge=1, le=36)
+    campaign: str | None = None
+    comment: str | None = Field(default=None, max_length=500)
+
+
+@framework.post("/orders", status_code=201)
+async def framework_place(
+    body: _PlaceOrder,
+    _who: Annotated[str | None, Depends(_bearer)],
+    connection: Annotated[asyncpg.Connection, Depends(_writing)],
+) -> Response:
+    return await _place(connection, body.model_dump())

@@ -19,6 +19,8 @@ class Figure:
     ceiling_note: str = ""
     extra_goal: str = ""
     extra_met: bool = True
+    #: A line that gives context (what the stack itself reaches): no goal, no mark.
+    context: bool = False
 
     @property
     def ratio(self) -> float | None:
@@ -45,8 +47,9 @@ def table(figures: Iterable[Figure]) -> str:
         ratio = f"**{f.ratio:.2f}**" if f.ratio is not None else ""
         goals = [f"≥ {f.goal}" if f.goal is not None else "", f.extra_goal]
         goal = ", ".join(g for g in goals if g)
+        mark = "" if f.context else f" {'✔' if f.met else '✘'}"
         lines.append(
             f"| {f.what} | {_amount(f.ours, f.unit, f.ours_note)} | {ceiling} | {ratio} | "
-            f"{goal} {'✔' if f.met else '✘'} |"
+            f"{goal or '(context)'}{mark} |"
         )
     return "\n".join(lines)

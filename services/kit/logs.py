@@ -102,17 +102,20 @@ def bind_ids(ids: Mapping[str, str]) -> AbstractContextManager[None]:
 
 
 @contextmanager
-def bind_event(event_id: str, correlation_id: str) -> Iterator[None]:
-    """Bind an event's ids to every log line inside: what a consumer or the relay logs while
-    handling one event names it. Cheaper than :func:`bind_correlation` (no copy of the whole
-    context), as it runs once per consumed record."""
-    tokens = structlog.contextvars.bind_contextvars(
-        event_id=event_id, correlation_id=correlation_id
-    )
+def bind_values(**values: str) -> Iterator[None]:
+    """Bind ``values`` to every log line inside; cheaper than :func:`bind_correlation` (no copy
+    of the whole context, no None to leave out), for what runs once per request or record."""
+    tokens = structlog.contextvars.bind_contextvars(**values)
     try:
         yield
     finally:
         structlog.contextvars.reset_contextvars(**tokens)
+
+
+def bind_event(event_id: str, correlation_id: str) -> AbstractContextManager[None]:
+    """Bind an event's ids to every log line inside: what a consumer or the relay logs while
+    handling one event names it."""
+    return bind_values(event_id=event_id, correlation_id=correlation_id)
 
 
 def current_correlation_id() -> str | None:

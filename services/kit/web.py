@@ -18,15 +18,15 @@ from prometheus_client import (
     generate_latest,
 )
 from pydantic import BaseModel
-from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kit.auth import Authenticator
-from services.kit.logs import bind_correlation, get_logger
+from services.kit.logs import bind_values, get_logger
 from services.kit.problems import Problem, install_problem_handlers, problem_response
 
 CORRELATION_HEADER = "X-Correlation-ID"
+_HEADER_KEY = CORRELATION_HEADER.lower().encode("latin-1")
 #: How long ``/readyz`` waits for one dependency check.
 CHECK_TIMEOUT_SECONDS = 2.0
 _OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -82,10 +82,12 @@ class CorrelationIdMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)[CORRELATION_HEADER] = correlation_id
+                # Appended as it is: no route of ours sets this header itself.
+                message["headers"] = [*message.get("headers", ()), (_HEADER_KEY, id_bytes)]
             await send(message)
 
-        with bind_correlation(correlation_id, request_id=uuid.uuid4().hex):
+        id_bytes = correlation_id.encode("latin-1")
+        with bind_values(correlation_id=correlation_id, request_id=uuid.uuid4().hex):
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
