@@ -5,7 +5,7 @@ whole system under a steady load of orders (bench/end_to_end.py); the kit's part
 in-process against their ceilings (consumer, outbox relay, journal ingest). All of them share
 one PostgreSQL and one Kafka, started here and removed at the end.
 
-    uv run python -m bench [--seconds 10] [--rate 100] [--end-to-end-seconds 60]"""
+    uv run python -m bench [--seconds 10] [--rate 105] [--end-to-end-seconds 60]"""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ from bench.stack import infrastructure
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10, help="each wrk run")
-    parser.add_argument("--rate", type=float, default=100, help="orders a second, end to end")
+    parser.add_argument(
+        "--rate", type=float, default=end_to_end.RATE, help="orders a second, end to end"
+    )
     parser.add_argument("--end-to-end-seconds", type=float, default=60)
     arguments = parser.parse_args()
     figures: list[Figure] = []

@@ -1,14 +1,18 @@
 """Orders placed per second with the whole system on this machine: the four services as
 `make up` runs them, Kafka, PostgreSQL and the SMTP server, each its own process.
 
-Customers place orders over HTTP at a steady rate (100 a second unless told) for 60 s. For
+Customers place orders over HTTP at a steady rate (105 a second unless told) for 60 s. For
 each order its effects must all arrive: billing's invoice, the journal's entry and the
 notifier's projection of the order. Reported: the rate the system sustained (orders whose
 effects were all complete by the end, divided by the time they took), the backlog of orders
 still waiting for a journal entry every 10 s (it must not grow), and the p99 of the time from
-the ``201`` to the order's first journal entry.
+the ``201`` to the order's first journal entry. The load starts once a first order has gone
+through (every consumer has its partitions).
 
-    uv run python -m bench.end_to_end [--rate 100] [--seconds 60]"""
+The goal is 100 orders a second: the load offers 105, since an offered rate is never quite
+measured as sustained (the last orders' effects take a moment after the load ends).
+
+    uv run python -m bench.end_to_end [--rate 105] [--seconds 60]"""
 
 from __future__ import annotations
 
@@ -32,6 +36,8 @@ from tests.apps import token
 
 SERVICES = ("orders", "billing", "notifier", "audit")
 CUSTOMERS = 200
+#: Orders offered a second: the goal's 100, and a margin (see above).
+RATE = 105.0
 #: How long the effects may take to arrive after the last order before the run gives up.
 DRAIN_SECONDS = 120
 
@@ -170,15 +176,31 @@ def system(stack: Infrastructure) -> Iterator[Served]:
         yield served["orders"]
 
 
+async def first_order_through(stack: Infrastructure, orders: Served) -> None:
+    """Wait until one order has all its effects: every consumer has joined its group and
+    been given its partitions (a process answers /readyz before that), so the measured load
+    does not start with the system's own start-up."""
+    placed = await place_orders(orders.url, 1, 1)
+    if not placed.at:
+        raise RuntimeError(f"the first order was refused: {placed.failures}")
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while time.monotonic() < deadline:
+        found = await completed(stack)
+        if all(order in found[name] for order in placed.at for name in found):
+            return
+        await asyncio.sleep(0.5)
+    raise TimeoutError(f"no order went through the system in {DRAIN_SECONDS} s")
+
+
 def run(stack: Infrastructure, rate: float, seconds: float) -> list[Figure]:
     with system(stack) as orders:
-        time.sleep(5)
+        asyncio.run(first_order_through(stack, orders))
         return [asyncio.run(load(stack, orders, rate, seconds))]
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rate", type=float, default=100)
+    parser.add_argument("--rate", type=float, default=RATE)
     parser.add_argument("--seconds", type=float, default=60)
     arguments = parser.parse_args()
     with infrastructure() as found:

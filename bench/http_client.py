@@ -6,10 +6,14 @@ with a body, a response with a ``Content-Length``."""
 from __future__ import annotations
 
 import asyncio
+import time
 from urllib.parse import urlsplit
 
 #: What a broken connection raises; the caller may send the request again.
 TransportError = (ConnectionError, asyncio.IncompleteReadError, asyncio.TimeoutError, OSError)
+#: Seconds a connection may stay idle and be used again: uvicorn closes it after 5, and a
+#: request sent on a connection the server is closing is lost (0 bytes read).
+KEEP_ALIVE = 4.0
 
 
 class Client:
@@ -18,15 +22,13 @@ class Client:
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.timeout = timeout
         self._slots = asyncio.Semaphore(connections)
-        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        #: Idle connections, the last used on top, with when they were last used.
+        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
 
     async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         """The response's status and body."""
         async with self._slots:
-            if self._idle:
-                reader, writer = self._idle.pop()
-            else:
-                reader, writer = await asyncio.open_connection(self.host, self.port)
+            reader, writer = await self._connection()
             try:
                 status, answer, keep = await asyncio.wait_for(
                     self._exchange(reader, writer, path, body, headers), self.timeout
@@ -35,10 +37,19 @@ class Client:
                 writer.close()
                 raise
             if keep:
-                self._idle.append((reader, writer))
+                self._idle.append((reader, writer, time.monotonic()))
             else:
                 writer.close()
             return status, answer
+
+    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """The most recently used idle connection that the server still keeps, or a new one."""
+        while self._idle:
+            reader, writer, used = self._idle.pop()
+            if time.monotonic() - used < KEEP_ALIVE and not reader.at_eof():
+                return reader, writer
+            writer.close()
+        return await asyncio.open_connection(self.host, self.port)
 
     async def _exchange(
         self,
@@ -62,6 +73,6 @@ class Client:
         return status, answer, fields.get("connection", "").lower() != "close"
 
     def close(self) -> None:
-        for _, writer in self._idle:
+        for _, writer, _used in self._idle:
             writer.close()
         self._idle.clear()
