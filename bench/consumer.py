@@ -1,6 +1,7 @@
 """FastStream consumer throughput with the kit's policy (batches of ``BATCH`` records, the
 records left undecoded, manual acknowledgement after the batch's work), handler doing nothing,
-against a raw aiokafka ``getmany`` drain of the same topic in the same run (msg/s).
+against a raw aiokafka ``getmany`` drain of the same topic in the same run (msg/s), the best
+of three alternating rounds each.
 
     uv run python -m bench.consumer [--messages 20000]
 
@@ -23,6 +24,8 @@ from bench.report import Figure, table
 from services.kit.consumer import BATCH, raw_batch
 from services.kit.kafka import ensure_topics
 from tests.stack import servers
+
+ROUNDS = 3
 
 
 async def produce(bootstrap: str, topic: str, count: int) -> None:
@@ -91,16 +94,21 @@ async def run(count: int) -> list[Figure]:
         topic = f"bench-consume-{uuid4().hex[:8]}"
         await ensure_topics(stack.kafka_bootstrap, [topic])
         await produce(stack.kafka_bootstrap, topic, count)
-        base = await ceiling(stack.kafka_bootstrap, topic, count)
-        mine = await ours(stack.kafka_bootstrap, topic, count)
+        # A drain takes a second or two: the best of a few alternating rounds (each a group
+        # of its own), so that one hiccup of the machine does not decide the ratio.
+        bases, mine = [], []
+        for _ in range(ROUNDS):
+            bases.append(await ceiling(stack.kafka_bootstrap, topic, count))
+            mine.append(await ours(stack.kafka_bootstrap, topic, count))
     return [
         Figure(
             f"consumer, no-op handler, the kit's ack policy ({count:,} messages)",
-            mine,
-            base,
+            max(mine),
+            max(bases),
             "msg/s",
             0.8,
-            ceiling_note="aiokafka `getmany`",
+            ours_note=f"best of {ROUNDS}",
+            ceiling_note=f"aiokafka `getmany`, best of {ROUNDS}",
         )
     ]
 

@@ -199,13 +199,16 @@ class OutboxRelay:
     async def _send(self, rows: Sequence[Any]) -> None:
         pending = []
         for row in rows:
+            headers = {name: str(value) for name, value in row.headers.items()}
             try:
                 pending.append(
                     await self.broker.publish(
                         row.payload,
                         topic=row.topic,
                         key=row.key.encode() if row.key else None,
-                        headers={name: str(value) for name, value in row.headers.items()},
+                        headers=headers,
+                        # The event's own: FastStream would draw a new one per message.
+                        correlation_id=headers.get("correlation_id"),
                         no_confirm=True,
                     )
                 )
