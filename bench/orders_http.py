@@ -98,13 +98,12 @@ def measure(
     goal: float,
     p99_goal: float | None = None,
     warm: bool = True,
-    ceiling_headers: dict[str, str] | None = None,
 ) -> Figure:
     if warm:
         wrk.run(ours.url, paths[0], headers, seconds=2)
-        wrk.run(ceiling.url, paths[1], ceiling_headers or {}, seconds=2)
+        wrk.run(ceiling.url, paths[1], {}, seconds=2)
     mine = wrk.run(ours.url, paths[0], headers, seconds=seconds)
-    base = wrk.run(ceiling.url, paths[1], ceiling_headers or {}, seconds=seconds)
+    base = wrk.run(ceiling.url, paths[1], {}, seconds=seconds)
     for name, load in (("ours", mine), ("ceiling", base)):
         if load.failures:
             print(f"{what}, {name}: {load.failures} of {load.requests} failed\n{load.output}")
