@@ -3,7 +3,7 @@ run: a minimal asyncpg relay (``SKIP LOCKED``, batches of 500, aiokafka sends aw
 
     uv run python -m bench.outbox_relay [--rows 20000]
 
-Budget (ARCHITECTURE.md): ours ÷ ceiling ≥ 0.6."""
+Goal: ours ÷ ceiling ≥ 0.6."""
 
 from __future__ import annotations
 
