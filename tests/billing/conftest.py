@@ -16,6 +16,7 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 from faststream.kafka import KafkaBroker
+from sqlalchemy import text
 
 from contracts import (
     BILLING,
@@ -143,7 +144,9 @@ class Billing:
         self, type_: str, order_id: UUID | None = None, **data: Any
     ) -> list[Envelope[Any]]:
         """Billing's events of a type on billing.events (keyed by ``order_id`` when given)
-        whose data has the given values."""
+        whose data has the given values: every event billing has committed so far, once its
+        relay has published them (a job's events leave after its commit)."""
+        await eventually(self._outbox_drained)
         found = []
         for _, value, _ in await read_topic(self.bootstrap, self.prefix + BILLING.name):
             event = BILLING.parse(value)
@@ -155,6 +158,13 @@ class Billing:
             ):
                 found.append(event)
         return found
+
+    async def _outbox_drained(self) -> bool:
+        async with self.service.runtime.database.engine.connect() as connection:
+            left = await connection.scalar(
+                text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            )
+        return bool(left == 0)
 
     async def one(self, type_: str, order_id: UUID | None = None, **data: Any) -> Envelope[Any]:
         """Wait for the first such event to be published."""
