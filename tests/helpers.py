@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 T = TypeVar("T")
 
@@ -26,6 +28,21 @@ async def eventually(
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s (last: {value!r})")
         await asyncio.sleep(interval)
+
+
+async def outbox_drained(engine: AsyncEngine) -> None:
+    """Wait until a service's relay has published every outbox row committed so far (what a
+    request or a job commits leaves after it, through the relay's linger): then its topic
+    holds all of it."""
+
+    async def drained() -> bool:
+        async with engine.connect() as connection:
+            left = await connection.scalar(
+                text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            )
+        return bool(left == 0)
+
+    await eventually(drained)
 
 
 async def read_topic(bootstrap: str, topic: str) -> list[tuple[int, bytes, dict[str, bytes]]]:

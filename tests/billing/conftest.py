@@ -16,7 +16,6 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 from faststream.kafka import KafkaBroker
-from sqlalchemy import text
 
 from contracts import (
     BILLING,
@@ -43,7 +42,7 @@ from contracts.renewals import OrderRenewalRequestedData, RenewalItem
 from services.kit.clock import FrozenClock
 from services.kit.kafka import make_broker
 from tests.apps import RunningService, bearer, running_service
-from tests.helpers import eventually, read_topic
+from tests.helpers import eventually, outbox_drained, read_topic
 from tests.stack import Servers
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -146,7 +145,7 @@ class Billing:
         """Billing's events of a type on billing.events (keyed by ``order_id`` when given)
         whose data has the given values: every event billing has committed so far, once its
         relay has published them (a job's events leave after its commit)."""
-        await eventually(self._outbox_drained)
+        await outbox_drained(self.service.runtime.database.engine)
         found = []
         for _, value, _ in await read_topic(self.bootstrap, self.prefix + BILLING.name):
             event = BILLING.parse(value)
@@ -158,13 +157,6 @@ class Billing:
             ):
                 found.append(event)
         return found
-
-    async def _outbox_drained(self) -> bool:
-        async with self.service.runtime.database.engine.connect() as connection:
-            left = await connection.scalar(
-                text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-            )
-        return bool(left == 0)
 
     async def one(self, type_: str, order_id: UUID | None = None, **data: Any) -> Envelope[Any]:
         """Wait for the first such event to be published."""

@@ -26,7 +26,7 @@ from contracts.envelope import Envelope
 from contracts.inbound import ServiceDeliveredData, ViolationConfirmedData, ViolationLiftedData
 from services.kit.clock import FrozenClock
 from tests.apps import RunningService, bearer
-from tests.helpers import eventually, read_topic
+from tests.helpers import eventually, outbox_drained, read_topic
 
 START = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 STAFF = bearer("staff", "staff-1", name="Stella Staff")
@@ -100,7 +100,9 @@ class Orders:
             await producer.stop()
 
     async def published(self, order_id: str | None = None) -> list[dict[str, Any]]:
-        """This service's events now on ``orders.events`` (of one order, if given)."""
+        """This service's events on ``orders.events`` (of one order, if given): every event
+        it has committed so far, once its relay has published them."""
+        await outbox_drained(self.service.runtime.database.engine)
         found = await read_topic(self.bootstrap, self.prefix + "orders.events")
         events = [c.ORDERS.parse(value).model_dump(mode="json") for _, value, _ in found]
         return [e for e in events if order_id is None or e["order_id"] == order_id]
