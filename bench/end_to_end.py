@@ -87,6 +87,11 @@ async def place_orders(url: str, rate: float, seconds: float) -> Placed:
     return placed
 
 
+def complete_in(found: dict[str, dict[uuid.UUID, float]], order: uuid.UUID) -> bool:
+    """Whether every service shows the order's effect (``found``: from :func:`completed`)."""
+    return all(order in effects for effects in found.values())
+
+
 async def completed(stack: Infrastructure) -> dict[str, dict[uuid.UUID, float]]:
     """Per service, the orders whose effect is there (with the journal's first entry time)."""
     found: dict[str, dict[uuid.UUID, float]] = {}
@@ -112,12 +117,12 @@ async def load(stack: Infrastructure, orders: Served, rate: float, seconds: floa
     deadline = time.monotonic() + DRAIN_SECONDS
     while True:
         found = await completed(stack)
-        missing = [o for o in placed.at if any(o not in found[name] for name in found)]
+        missing = [o for o in placed.at if not complete_in(found, o)]
         if not missing or time.monotonic() > deadline:
             break
         await asyncio.sleep(1)
     journaled = found["audit"]
-    complete = [o for o in placed.at if all(o in found[name] for name in found)]
+    complete = [o for o in placed.at if complete_in(found, o)]
     finished = max((journaled[o] for o in complete), default=started)
     sustained = len(complete) / max(finished - started, seconds)
     delays = sorted(journaled[o] - placed.at[o] for o in complete)
@@ -186,7 +191,7 @@ async def first_order_through(stack: Infrastructure, orders: Served) -> None:
     deadline = time.monotonic() + DRAIN_SECONDS
     while time.monotonic() < deadline:
         found = await completed(stack)
-        if all(order in found[name] for order in placed.at for name in found):
+        if all(complete_in(found, order) for order in placed.at):
             return
         await asyncio.sleep(0.5)
     raise TimeoutError(f"no order went through the system in {DRAIN_SECONDS} s")
