@@ -22,7 +22,11 @@
   backoff for as long as it lasts, never skipped. Any other error is retried a few times and
   then dead-lettered with the error, so one poison message cannot stop the partition.
 - The offset is committed only after the database commit (manual acknowledgement): a process
-  killed before that gets the message again."""
+  killed before that gets the message again.
+- A commit that has not returned after ``COMMIT_PATIENCE`` seconds means the Kafka consumer is
+  wedged (aiokafka's client can lose its metadata task when the broker dies under it, and its
+  commits then wait forever, long after the broker is back): the consumer is rebuilt, and the
+  batch whose commit was lost comes again, which the inbox skips."""
 
 from __future__ import annotations
 
@@ -75,6 +79,14 @@ Handler = Callable[[UnitOfWork, Any], Awaitable[None]]
 
 #: Records fetched and committed together: one offset commit per batch, not per message.
 BATCH = 200
+
+#: Seconds a batch's offset commit may take before the Kafka consumer is rebuilt. A healthy
+#: commit takes milliseconds, and one held up by a broker outage returns once the broker is
+#: back; this bounds the wait of one whose client will never recover.
+COMMIT_PATIENCE = 30.0
+#: Seconds a wedged consumer gets to stop before it is abandoned, and between two tries to
+#: start its replacement (the broker may be down still).
+_REBUILD_STEP = 5.0
 
 #: The largest message a consumer parses, in bytes; a larger one is dead-lettered unparsed.
 #: Real events are a few KiB (the largest: an invoice with many lines); this bounds the memory
@@ -449,7 +461,12 @@ async def raw_batch(message: StreamMessage[Any]) -> Any:
 
 
 def subscribe(
-    broker: KafkaBroker, consumers: Sequence[EventConsumer], *, group_id: str, title: str
+    broker: KafkaBroker,
+    consumers: Sequence[EventConsumer],
+    *,
+    group_id: str,
+    title: str,
+    commit_patience: float = COMMIT_PATIENCE,
 ) -> Any:
     """Subscribe a service's group to every topic its consumers read, as one Kafka consumer.
 
@@ -458,14 +475,30 @@ def subscribe(
     Batches of up to ``BATCH`` records, applied in partition order in one transaction (see
     :func:`apply_batch`); the batch's offsets are committed after that transaction and the
     dead letters. A crash in between redelivers the batch; the inbox skips what was applied
-    already. Returns the subscriber (its Kafka consumer gives the lag)."""
+    already. A commit that waits longer than ``commit_patience`` seconds rebuilds the Kafka
+    consumer (see the module's policy). Returns the subscriber (its Kafka consumer gives the
+    lag)."""
     by_topic = {consumer.topic_name: consumer for consumer in consumers}
     database = consumers[0].database
     retry = consumers[0].retry
+    rebuilds: set[asyncio.Task[None]] = set()
 
     async def consume(message: KafkaMessage) -> None:
         await apply_batch(database, by_topic, message.raw_message, retry)
-        await message.ack()
+        try:
+            async with asyncio.timeout(commit_patience):
+                await message.ack()
+        except TimeoutError:
+            log.error(
+                "The offset commit of %s has waited %g s: rebuilding the Kafka consumer",
+                group_id,
+                commit_patience,
+            )
+            rebuild = asyncio.create_task(_rebuild(subscriber), name=f"{group_id}-rebuild")
+            rebuilds.add(rebuild)
+            rebuild.add_done_callback(rebuilds.discard)
+            # The rebuild stops this consume loop: nothing more is read from the old client.
+            await asyncio.Event().wait()
 
     consume.__name__ = title.replace(":", "_").replace(".", "_").replace("-", "_")
     subscriber = broker.subscriber(
@@ -480,3 +513,23 @@ def subscribe(
     )
     subscriber(consume)
     return subscriber
+
+
+async def _rebuild(subscriber: Any) -> None:
+    """Replace the subscriber's Kafka consumer with a new one: stop it (a wedged client may
+    never finish stopping: it is then left behind, and the group drops it when its session
+    times out), then start a new one, trying again until the broker takes it."""
+    try:
+        async with asyncio.timeout(_REBUILD_STEP):
+            await subscriber.stop()
+    except TimeoutError:
+        log.warning("The wedged Kafka consumer did not stop; starting a new one beside it")
+    while True:
+        try:
+            await subscriber.start()
+        except Exception as exc:  # the broker is down still: try again
+            log.warning("The new Kafka consumer could not start (%s); trying again", exc)
+            await asyncio.sleep(_REBUILD_STEP)
+        else:
+            log.info("The Kafka consumer was rebuilt")
+            return

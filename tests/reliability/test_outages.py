@@ -12,14 +12,23 @@ This module runs on a Kafka and a PostgreSQL of its own (it kills them), not the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
+from sqlalchemy import func, select
 
+from contracts.envelope import Topic
+from services.kit.consumer import subscribe
+from services.kit.db import Database
+from services.kit.kafka import ensure_topics, make_broker
 from tests.e2e.system import OutsideWorld, System, running_system
+from tests.helpers import eventually
+from tests.kit.probe import Probe, create_schema, effects, probe, probe_consumer
 from tests.reliability.outage import (
     Load,
     OwnServers,
@@ -196,3 +205,55 @@ async def test_sigterm_under_load_finishes_or_redelivers(
     assert set(exits.values()) <= {0, -signal.SIGTERM}, exits
     assert graceful == {"orders": 1, "billing": 1}, "a service did not shut down cleanly"
     assert_nothing_lost_or_doubled(load, verdict)
+
+
+async def test_a_kafka_consumer_wedged_by_the_brokers_death_is_rebuilt(
+    own: OwnServers, figures: Recorder
+) -> None:
+    """The fault this tier once found in billing: Kafka killed under it, its consumer never
+    read again, though the broker was back within seconds. aiokafka's consumer client had lost
+    its metadata task, so its group coordinator lookup waited forever, and with it every
+    offset commit. The fault is injected here as it was found (that task gone), in a kit
+    consumer; what is judged is that events published after the restart are all applied."""
+    unique = uuid4().hex[:8]
+    url = await own.servers.create_database(f"wedged_{unique}")
+    await create_schema(url)
+    topic = Topic(f"wedged-{unique}.events", Probe)
+    await ensure_topics(own.servers.kafka_bootstrap, [topic.name])
+    database = Database(url, producer="probe", topic=topic.name)
+    broker = make_broker(own.servers.kafka_bootstrap, client_id="wedged")
+    consumer = probe_consumer(database, broker, topic, f"wedged-{unique}")
+    subscriber = subscribe(
+        broker, [consumer], group_id=consumer.name, title="wedged", commit_patience=3.0
+    )
+    order_id = uuid4()
+
+    async def publish(seq: int) -> None:
+        event = probe(order_id, seq)
+        await broker.publish(
+            event.model_dump_json().encode(), topic.name, key=str(order_id).encode()
+        )
+
+    async def applied(expected: int) -> bool:
+        async with database.sessions() as session:
+            found = await session.scalar(select(func.count()).select_from(effects))
+        return found == expected
+
+    await broker.start()
+    try:
+        await publish(1)
+        await eventually(lambda: applied(1))
+        subscriber.consumer._client._sync_task.cancel()  # the fault, as it was found
+        await asyncio.to_thread(own.kill_kafka)
+        await asyncio.to_thread(own.start_kafka)
+        back = time.monotonic()
+        for seq in (2, 3, 4):
+            await publish(seq)
+            await asyncio.sleep(0.5)  # separate batches: the second waits on the first's commit
+        await eventually(lambda: applied(4), timeout=PATIENCE)
+        figures(recovery_seconds=round(time.monotonic() - back, 1))
+    finally:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(30):
+                await broker.stop()
+        await database.dispose()
