@@ -34,8 +34,8 @@ router = APIRouter(prefix="/orders", tags=["orders"], responses=PROBLEM_RESPONSE
 C = TypeVar("C")
 
 
-def _detail(order: Order, invoice_count: int, ctx: Context) -> s.OrderDetail:
-    return order_detail(order, invoice_count, ctx.actor.kind, ctx.now.date())
+def _detail(order: Order, ctx: Context) -> s.OrderDetail:
+    return order_detail(order, ctx.actor.kind, ctx.now.date())
 
 
 @router.post("", status_code=201, response_model=s.OrderDetail, summary="Place an order")
@@ -51,7 +51,7 @@ async def place_order(
     )
 
     async def place() -> s.OrderDetail:
-        return _detail(await commands.place_order(work, command, ctx), 0, ctx)
+        return _detail(await commands.place_order(work, command, ctx), ctx)
 
     return await once.answer(f"orders:place:{principal.id}", body.model_dump(mode="json"), place)
 
@@ -101,20 +101,18 @@ async def get_order(
     order_id: UUID, principal: CurrentPrincipal, reads: Reading, ctx: Ctx
 ) -> s.OrderDetail:
     found = await queries.order_detail(reads, order_id)
-    if found is None or (principal.is_customer and found[0].customer.id != principal.id):
+    if found is None or (principal.is_customer and found.customer.id != principal.id):
         raise OrderNotFound(order_id)
-    return _detail(*found, ctx)
+    return _detail(found, ctx)
 
 
 Command = Callable[[UnitOfWork, C, Context], Awaitable[Order]]
 
 
 async def _change(work: UnitOfWork, ctx: Context, handler: Command[C], command: C) -> s.OrderDetail:
-    """Run a command on one order; answer with the order's detail as it is now."""
-    order = await handler(work, command, ctx)
-    found = await queries.order_detail(work.session, order.id)
-    assert found is not None
-    return _detail(*found, ctx)
+    """Run a command on one order; answer with the order's detail as it is now (the command
+    read it locked, in this transaction: nothing else changed it since)."""
+    return _detail(await handler(work, command, ctx), ctx)
 
 
 @router.put("/{order_id}/comment", response_model=s.OrderDetail, summary="Change the comment")

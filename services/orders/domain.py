@@ -138,6 +138,10 @@ class Order:
     scheduled_cancellation: ScheduledCancellation | None = None
     violation_cases: frozenset[str] = field(default_factory=frozenset)
     unpaid_invoices: frozenset[UUID] = field(default_factory=frozenset)
+    #: How many invoices billing issued for it, as its row said when read: counted by the
+    #: reaction to ``invoice.issued``, never changed by the order's own transitions (saving
+    #: the order leaves it as it is).
+    invoice_count: int = 0
 
     @property
     def main_ip(self) -> str | None:

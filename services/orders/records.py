@@ -81,6 +81,7 @@ def order_from_row(row: Row[Any]) -> Order:
         and _scheduled(row.scheduled_cancellation),
         violation_cases=frozenset(row.violation_cases),
         unpaid_invoices=frozenset(row.unpaid_invoices),
+        invoice_count=row.invoice_count,
     )
 
 

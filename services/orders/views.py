@@ -82,7 +82,7 @@ def _utc_text(moment: ColumnElement[Any]) -> ColumnElement[str]:
 _LABELS = {status.value: label(status) for status in OrderStatus}
 
 
-def order_detail(order: Order, invoice_count: int, kind: ActorKind, today: date) -> OrderDetail:
+def order_detail(order: Order, kind: ActorKind, today: date) -> OrderDetail:
     """The "Manage order" view, with the actions ``kind`` may take now."""
     hold, done, ended, scheduled = (
         order.hold,
@@ -105,7 +105,7 @@ def order_detail(order: Order, invoice_count: int, kind: ActorKind, today: date)
         period_months=order.period_months,
         comment=order.comment,
         campaign=order.campaign,
-        invoice_count=invoice_count,
+        invoice_count=order.invoice_count,
         cancellation_scheduled_for=scheduled and scheduled.effective_at,
         customer=CustomerOut(id=order.customer.id, name=order.customer.name),
         customer_email=order.customer.email,

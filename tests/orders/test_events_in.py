@@ -44,6 +44,11 @@ async def test_initial_payment_accepts_and_delivery_completes(orders: Orders) ->
         "id": "provisioning",
         "name": "provisioning",
     }
+    # An action answers with the order as it is now, its invoices counted too.
+    changed = await orders.http.put(
+        f"/orders/{order['id']}/comment", json={"comment": "web box"}, headers=me
+    )
+    assert (changed.json()["comment"], changed.json()["invoice_count"]) == ("web box", 1)
 
 
 async def test_duplicates_and_a_late_second_payment_change_nothing(orders: Orders) -> None:
