@@ -26,9 +26,10 @@ from sqlalchemy.ext.asyncio import (
 
 from contracts.envelope import Envelope
 from services.kit.outbox import OutboxWriter
+from services.kit.statements import Reads
 
-#: What a query runs on: a unit of work's session, or a read-only route's connection.
-Reads = AsyncSession | AsyncConnection
+__all__ = ["Database", "Reads", "UnitOfWork"]
+
 
 #: Constraint names that Alembic autogenerate and the migrations agree on.
 NAMING_CONVENTION = {

@@ -46,6 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.envelope import Envelope
 from services.kit.logs import bind_ids
+from services.kit.statements import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +81,9 @@ outbox = Table(
 )
 
 
+#: Every writing transaction runs it: asyncpg runs it itself (``kit.statements``).
+_INSERT = Prepared(outbox.insert())
 # Built once: SQLAlchemy then finds their compiled form by a cache key it computed already.
-_INSERT = outbox.insert()
 #: The relay's batch: the oldest unpublished rows no other relay holds.
 _CLAIM = (
     select(
@@ -142,7 +144,7 @@ class OutboxWriter:
             for event, row in zip(events, rows, strict=True):
                 row["headers"] = {**row["headers"], **extra_headers.get(event.event_id, {})}
         # The table's trigger wakes the relay at commit (NOTIFY_TRIGGER).
-        await session.execute(_INSERT, rows)
+        await _INSERT.insert(session, rows)
 
 
 class NotPublished(Exception):

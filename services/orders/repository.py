@@ -6,16 +6,17 @@ first reads it ``FOR UPDATE``, so one order's changes (and their outbox rows) ar
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.db import Reads
+from services.kit.statements import Prepared
 from services.orders.catalogue import Plan
 from services.orders.domain import (
     InvoiceState,
@@ -49,19 +50,19 @@ async def lock_orders(session: AsyncSession, order_ids: Sequence[UUID]) -> list[
 
 
 async def insert_order(session: AsyncSession, order: Order) -> None:
-    await session.execute(_INSERT_ORDER, {"id": order.id, **columns_of(order)})
+    await _INSERT_ORDER.insert(session, [{"id": order.id, **columns_of(order)}])
 
 
-#: Built once, with the values as parameters: compiled once, found in the cache after that.
-_INSERT_ORDER = orders.insert()
+# The hot writes, run by asyncpg itself (``kit.statements``).
+_INSERT_ORDER = Prepared(orders.insert())
 
 
 async def save_order(session: AsyncSession, order: Order) -> None:
-    await session.execute(_SAVE_ORDER, {"order_id": order.id, **columns_of(order)})
+    await _SAVE_ORDER.write(session, {"order_id": order.id, **columns_of(order)})
 
 
 #: Every column of ``columns_of`` set, from the values given at execution.
-_SAVE_ORDER = update(orders).where(orders.c.id == bindparam("order_id"))
+_SAVE_ORDER = Prepared(update(orders).where(orders.c.id == bindparam("order_id")))
 
 
 async def due_reminders(session: AsyncSession, now: datetime, limit: int) -> list[Order]:
@@ -126,11 +127,11 @@ async def set_invoice_state(
 
 
 async def get_plan(session: AsyncSession, plan_id: str) -> Plan | None:
-    row = (await session.execute(_PLAN, {"plan_id": plan_id})).one_or_none()
+    row = await _PLAN.fetchrow(session, {"plan_id": plan_id})
     return None if row is None else _plan(row)
 
 
-_PLAN = select(plans).where(plans.c.id == bindparam("plan_id"))
+_PLAN = Prepared(select(plans).where(plans.c.id == bindparam("plan_id")))
 
 
 async def list_plans(session: AsyncSession) -> list[tuple[str, str, Plan]]:
@@ -140,7 +141,8 @@ async def list_plans(session: AsyncSession) -> list[tuple[str, str, Plan]]:
         .join(products, products.c.id == plans.c.product_id)
         .order_by(plans.c.product_id, plans.c.id)
     )
-    return [(row.product_id, row.product_name, _plan(row)) for row in await session.execute(query)]
+    rows = await session.execute(query)
+    return [(row.product_id, row.product_name, _plan(row._mapping)) for row in rows]
 
 
 async def product_exists(session: AsyncSession, product_id: str) -> bool:
@@ -169,15 +171,15 @@ async def save_plan(session: AsyncSession, plan: Plan) -> None:
     await session.execute(statement.on_conflict_do_update(index_elements=["id"], set_=values))
 
 
-def _plan(row: Row[Any]) -> Plan:
+def _plan(row: Mapping[Any, Any]) -> Plan:
     return Plan(
-        id=row.id,
-        product=row.product_id,
-        name=row.name,
-        monthly_price=row.monthly_price,
-        currency=row.currency,
-        periods=tuple(row.periods),
-        active=row.active,
+        id=row["id"],
+        product=row["product_id"],
+        name=row["name"],
+        monthly_price=row["monthly_price"],
+        currency=row["currency"],
+        periods=tuple(row["periods"]),
+        active=row["active"],
     )
 
 
