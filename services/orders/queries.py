@@ -176,7 +176,7 @@ _SAVED_COLUMNS = (
 async def order_detail(session: Reads, order_id: UUID) -> Order | None:
     """The order, with how many invoices billing issued for it."""
     row = (await session.execute(ORDER, {"order_id": order_id})).one_or_none()
-    return None if row is None else order_from_row(row)
+    return None if row is None else order_from_row(row._mapping)
 
 
 def _filter_values(where: OrderFilter) -> dict[str, Any]:

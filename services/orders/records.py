@@ -5,11 +5,10 @@ columns; the due times the jobs look for are plain columns set from them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
-
-from sqlalchemy import Row
 
 from contracts.envelope import ActorKind
 from contracts.orders import CancellationMode, OrderStatus
@@ -55,33 +54,34 @@ def columns_of(order: Order) -> dict[str, Any]:
     }
 
 
-def order_from_row(row: Row[Any]) -> Order:
-    """The domain order a row of ``orders`` holds."""
+def order_from_row(row: Mapping[Any, Any]) -> Order:
+    """The domain order a row of ``orders`` holds (an asyncpg record, or a SQLAlchemy row's
+    ``_mapping``)."""
     return Order(
-        id=row.id,
-        created_at=row.created_at,
-        service_name=row.service_name,
-        product=row.product,
-        plan=row.plan,
-        price=row.price,
-        currency=row.currency,
-        period_months=row.period_months,
+        id=row["id"],
+        created_at=row["created_at"],
+        service_name=row["service_name"],
+        product=row["product"],
+        plan=row["plan"],
+        price=row["price"],
+        currency=row["currency"],
+        period_months=row["period_months"],
         customer=CustomerRef(
-            row.customer_id, row.customer_name, row.customer_email, row.customer_locale
+            row["customer_id"], row["customer_name"], row["customer_email"], row["customer_locale"]
         ),
-        campaign=row.campaign,
-        comment=row.comment,
-        status=OrderStatus(row.status),
-        paid_until=row.paid_until,
-        accepted_at=row.accepted_at,
-        hold=row.hold and _hold(row.hold),
-        completion=row.completion and _completion(row.completion),
-        cancellation=row.cancellation and _cancellation(row.cancellation),
-        scheduled_cancellation=row.scheduled_cancellation
-        and _scheduled(row.scheduled_cancellation),
-        violation_cases=frozenset(row.violation_cases),
-        unpaid_invoices=frozenset(row.unpaid_invoices),
-        invoice_count=row.invoice_count,
+        campaign=row["campaign"],
+        comment=row["comment"],
+        status=OrderStatus(row["status"]),
+        paid_until=row["paid_until"],
+        accepted_at=row["accepted_at"],
+        hold=row["hold"] and _hold(row["hold"]),
+        completion=row["completion"] and _completion(row["completion"]),
+        cancellation=row["cancellation"] and _cancellation(row["cancellation"]),
+        scheduled_cancellation=row["scheduled_cancellation"]
+        and _scheduled(row["scheduled_cancellation"]),
+        violation_cases=frozenset(row["violation_cases"]),
+        unpaid_invoices=frozenset(row["unpaid_invoices"]),
+        invoice_count=row["invoice_count"],
     )
 
 

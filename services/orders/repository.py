@@ -30,8 +30,8 @@ from services.orders.tables import customer_views, order_invoices, orders, plans
 
 async def get_order(session: AsyncSession, order_id: UUID, *, lock: bool = False) -> Order | None:
     """The order, or None; ``lock`` takes its row lock until the transaction ends."""
-    query = _ORDER_LOCKED if lock else ORDER
-    row = (await session.execute(query, {"order_id": order_id})).one_or_none()
+    query = _ORDER_LOCKED if lock else _ORDER
+    row = await query.fetchrow(session, {"order_id": order_id})
     return None if row is None else order_from_row(row)
 
 
@@ -39,14 +39,17 @@ async def get_order(session: AsyncSession, order_id: UUID, *, lock: bool = False
 # compiled form by a cache key it computed once (building them per call showed in profiles).
 #: One order by id (``order_id``).
 ORDER = select(orders).where(orders.c.id == bindparam("order_id"))
-_ORDER_LOCKED = ORDER.with_for_update()
+# Run by asyncpg itself (``kit.statements``): every action reads its order so.
+_ORDER = Prepared(ORDER)
+_ORDER_LOCKED = Prepared(ORDER.with_for_update())
 
 
 async def lock_orders(session: AsyncSession, order_ids: Sequence[UUID]) -> list[Order]:
     """The orders that exist among ``order_ids``, locked in id order (no deadlock between two
     batches over the same orders)."""
     query = select(orders).where(orders.c.id.in_(order_ids)).order_by(orders.c.id)
-    return [order_from_row(row) for row in await session.execute(query.with_for_update())]
+    rows = await session.execute(query.with_for_update())
+    return [order_from_row(row._mapping) for row in rows]
 
 
 async def insert_order(session: AsyncSession, order: Order) -> None:
@@ -79,7 +82,7 @@ async def due_cancellations(session: AsyncSession, now: datetime, limit: int) ->
 
 async def _claim(session: AsyncSession, query: Any) -> list[Order]:
     rows = await session.execute(query.with_for_update(skip_locked=True))
-    return [order_from_row(row) for row in rows]
+    return [order_from_row(row._mapping) for row in rows]
 
 
 # --- invoices known per order -----------------------------------------------------------------
