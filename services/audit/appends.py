@@ -17,7 +17,7 @@ from uuid import UUID
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.audit.domain import SealedEntry
 from services.audit.header import Header
@@ -61,7 +61,7 @@ class PendingAppends:
         content = entry.content
         self.actors[(content.actor_kind, content.actor_id)] = actor_name
 
-    async def write(self, session: AsyncSession) -> None:
+    async def write(self, session: AsyncConnection) -> None:
         if not self.rows:
             return
         orders = list(self.orders.items())

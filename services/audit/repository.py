@@ -15,7 +15,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.audit import records
 from services.audit.domain import (
@@ -75,7 +75,7 @@ class StoredEntry:
 
 
 class JournalRepository:
-    def __init__(self, session: AsyncSession, pending: PendingAppends | None = None) -> None:
+    def __init__(self, session: AsyncConnection, pending: PendingAppends | None = None) -> None:
         self.session = session
         #: A consumer batch's appends, written together at its end (services/audit/appends.py).
         self.pending = pending

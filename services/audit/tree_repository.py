@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Row, exists, func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.audit.checkpoints import Checkpoint, Leaf
 from services.audit.tables import checkpoints, journal_entries, journal_leaves
@@ -17,7 +17,7 @@ CHECKPOINT_LOCK = 0x0A_0D_17_C4_EC_C0
 
 
 class TreeRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncConnection) -> None:
         self.session = session
 
     async def hold_checkpoint_lock(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.billing.domain import (
     Exemption,
@@ -15,7 +15,7 @@ from services.billing.tables import (
 )
 
 
-async def set_exemption(session: AsyncSession, exemption: Exemption) -> None:
+async def set_exemption(session: AsyncConnection, exemption: Exemption) -> None:
     values = {
         "reason": exemption.reason,
         "exempted_by": exemption.exempted_by,
@@ -28,7 +28,7 @@ async def set_exemption(session: AsyncSession, exemption: Exemption) -> None:
     )
 
 
-async def drop_exemption(session: AsyncSession, customer_id: str) -> bool:
+async def drop_exemption(session: AsyncConnection, customer_id: str) -> bool:
     result = await session.execute(
         exemptions.delete()
         .where(exemptions.c.customer_id == customer_id)
@@ -37,7 +37,7 @@ async def drop_exemption(session: AsyncSession, customer_id: str) -> bool:
     return result.first() is not None
 
 
-async def list_exemptions(session: AsyncSession, limit: int) -> list[Exemption]:
+async def list_exemptions(session: AsyncConnection, limit: int) -> list[Exemption]:
     """Exempt customers, the latest decision first."""
     rows = await session.execute(
         select(exemptions)
@@ -47,18 +47,18 @@ async def list_exemptions(session: AsyncSession, limit: int) -> list[Exemption]:
     return [Exemption(**row._asdict()) for row in rows]
 
 
-async def count_exemptions(session: AsyncSession) -> int:
+async def count_exemptions(session: AsyncConnection) -> int:
     return int(await session.scalar(select(func.count()).select_from(exemptions)) or 0)
 
 
-async def get_exemption(session: AsyncSession, customer_id: str) -> Exemption | None:
+async def get_exemption(session: AsyncConnection, customer_id: str) -> Exemption | None:
     row = (
         await session.execute(select(exemptions).where(exemptions.c.customer_id == customer_id))
     ).first()
     return None if row is None else Exemption(**row._asdict())
 
 
-async def is_exempt(session: AsyncSession, customer_id: str) -> bool:
+async def is_exempt(session: AsyncConnection, customer_id: str) -> bool:
     found = await session.scalar(
         select(exemptions.c.customer_id).where(exemptions.c.customer_id == customer_id)
     )

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from sqlalchemy import Row, exists, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.billing import InvoiceKind
 from services.billing.domain import (
@@ -27,7 +27,7 @@ from services.billing.tables import (
 )
 
 
-async def add_order(session: AsyncSession, order: BilledOrder) -> bool:
+async def add_order(session: AsyncConnection, order: BilledOrder) -> bool:
     """Insert the order once; False when billing knew it already (a repeated placement)."""
     inserted = await session.scalar(
         insert(orders)
@@ -56,7 +56,7 @@ class OrderChange:
     ends_at_period_end: bool | None = None
 
 
-async def update_order(session: AsyncSession, order_id: UUID, change: OrderChange) -> bool:
+async def update_order(session: AsyncConnection, order_id: UUID, change: OrderChange) -> bool:
     """Change billing's view of an order; False when billing does not know the order."""
     values = {
         name: value
@@ -76,7 +76,9 @@ async def update_order(session: AsyncSession, order_id: UUID, change: OrderChang
     return changed is not None
 
 
-async def renewal_candidates(session: AsyncSession, horizon: date, limit: int) -> list[BilledOrder]:
+async def renewal_candidates(
+    session: AsyncConnection, horizon: date, limit: int
+) -> list[BilledOrder]:
     """Active orders paid until ``horizon`` or earlier, without an automatic renewal invoice
     for that paid-until and without an unpaid renewal invoice."""
     claimed = exists().where(
@@ -105,7 +107,7 @@ async def renewal_candidates(session: AsyncSession, horizon: date, limit: int) -
 
 
 async def claim_auto_renewal(
-    session: AsyncSession, order_id: UUID, paid_until: date, invoice_id: UUID
+    session: AsyncConnection, order_id: UUID, paid_until: date, invoice_id: UUID
 ) -> bool:
     claimed = await session.scalar(
         insert(auto_renewals)
@@ -129,7 +131,7 @@ def _billed_order(row: Row[Any]) -> BilledOrder:
     )
 
 
-async def live_orders_of(session: AsyncSession, customer_id: str) -> list[UUID]:
+async def live_orders_of(session: AsyncConnection, customer_id: str) -> list[UUID]:
     """The customer's orders billing knows that are not cancelled, in a stable order."""
     found: Sequence[UUID] = (
         await session.scalars(

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.billing.tables import (
     payments,
@@ -38,7 +38,7 @@ class PaymentRecord:
     resolution: str | None = None
 
 
-async def add_payment(session: AsyncSession, payment: PaymentRecord) -> bool:
+async def add_payment(session: AsyncConnection, payment: PaymentRecord) -> bool:
     """Book a payment once; False when this payment id (and outcome) is booked already."""
     booked = await session.scalar(
         insert(payments)
@@ -49,7 +49,7 @@ async def add_payment(session: AsyncSession, payment: PaymentRecord) -> bool:
     return booked is not None
 
 
-async def payments_of(session: AsyncSession, invoice_id: UUID) -> list[PaymentRecord]:
+async def payments_of(session: AsyncConnection, invoice_id: UUID) -> list[PaymentRecord]:
     rows = await session.execute(
         select(payments)
         .where(payments.c.invoice_id == invoice_id)
@@ -66,7 +66,7 @@ _UNMATCHED = and_(
 )
 
 
-async def unmatched_payments(session: AsyncSession, limit: int) -> list[PaymentRecord]:
+async def unmatched_payments(session: AsyncConnection, limit: int) -> list[PaymentRecord]:
     """Received payments not wholly applied to an invoice, newest first."""
     rows = await session.execute(
         select(payments)
@@ -78,7 +78,7 @@ async def unmatched_payments(session: AsyncSession, limit: int) -> list[PaymentR
 
 
 async def resolve_unmatched(
-    session: AsyncSession, payment_id: str, *, by: str, at: datetime, resolution: str
+    session: AsyncConnection, payment_id: str, *, by: str, at: datetime, resolution: str
 ) -> PaymentRecord | None:
     """Mark an unmatched payment as dealt with; None when there is no such unmatched one."""
     row = (
@@ -92,6 +92,6 @@ async def resolve_unmatched(
     return None if row is None else PaymentRecord(**row._asdict())
 
 
-async def count_unmatched_payments(session: AsyncSession) -> int:
+async def count_unmatched_payments(session: AsyncConnection) -> int:
     counted = await session.scalar(select(func.count()).select_from(payments).where(_UNMATCHED))
     return int(counted or 0)

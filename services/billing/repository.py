@@ -13,7 +13,7 @@ from uuid import UUID
 
 from sqlalchemy import Row, and_, exists, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.billing import InvoiceKind, OverdueStage
 from services.billing.domain import (
@@ -35,7 +35,7 @@ from services.billing.tables import (
 UNPAID_VALUES = [str(status) for status in UNPAID]
 
 
-async def next_sequence(session: AsyncSession, year: int) -> int:
+async def next_sequence(session: AsyncConnection, year: int) -> int:
     """The next invoice number of ``year``; the row lock is held until the transaction ends,
     so concurrent issuers queue and a rollback leaves no gap."""
     statement = insert(invoice_counters).values(year=year, last=1)
@@ -47,7 +47,7 @@ async def next_sequence(session: AsyncSession, year: int) -> int:
 
 
 async def add_invoice(
-    session: AsyncSession, invoice: Invoice, *, initial_for: UUID | None = None
+    session: AsyncConnection, invoice: Invoice, *, initial_for: UUID | None = None
 ) -> None:
     await session.execute(
         insert(invoices).values(
@@ -81,7 +81,7 @@ async def add_invoice(
     )
 
 
-async def save_invoice(session: AsyncSession, invoice: Invoice) -> None:
+async def save_invoice(session: AsyncConnection, invoice: Invoice) -> None:
     """Write back what the domain may change: status, payments so far, dunning stage."""
     await session.execute(
         update(invoices)
@@ -97,7 +97,7 @@ async def save_invoice(session: AsyncSession, invoice: Invoice) -> None:
 
 
 async def get_invoice(
-    session: AsyncSession, invoice_id: UUID, *, for_update: bool = False
+    session: AsyncConnection, invoice_id: UUID, *, for_update: bool = False
 ) -> Invoice | None:
     """One invoice with its lines; ``for_update`` locks it for a change."""
     statement = select(invoices).where(invoices.c.id == invoice_id)
@@ -107,12 +107,12 @@ async def get_invoice(
     return found[0] if found else None
 
 
-async def invoice_exists(session: AsyncSession, *, renewal_id: UUID) -> bool:
+async def invoice_exists(session: AsyncConnection, *, renewal_id: UUID) -> bool:
     found = await session.scalar(select(invoices.c.id).where(invoices.c.renewal_id == renewal_id))
     return found is not None
 
 
-async def unpaid_invoices_of_order(session: AsyncSession, order_id: UUID) -> list[Invoice]:
+async def unpaid_invoices_of_order(session: AsyncConnection, order_id: UUID) -> list[Invoice]:
     """Open or overdue invoices with a line for the order, locked for a change."""
     statement = (
         select(invoices)
@@ -149,7 +149,7 @@ class InvoiceFilter:
 
 
 async def list_invoices(
-    session: AsyncSession, where: InvoiceFilter, *, before: str | None, limit: int
+    session: AsyncConnection, where: InvoiceFilter, *, before: str | None, limit: int
 ) -> list[Invoice]:
     """Newest first, by number (numbers sort in issue order); ``before`` is the keyset."""
     conditions = where.conditions()
@@ -161,13 +161,13 @@ async def list_invoices(
     return await _load(session, statement)
 
 
-async def count_invoices(session: AsyncSession, where: InvoiceFilter) -> int:
+async def count_invoices(session: AsyncConnection, where: InvoiceFilter) -> int:
     statement = select(func.count()).select_from(invoices).where(and_(True, *where.conditions()))
     return int(await session.scalar(statement) or 0)
 
 
 async def invoice_counts(
-    session: AsyncSession, customer_id: str | None, order_ids: Sequence[UUID]
+    session: AsyncConnection, customer_id: str | None, order_ids: Sequence[UUID]
 ) -> dict[UUID, int]:
     """How many invoices each order has (of this customer, unless staff asks)."""
     statement = (
@@ -183,7 +183,7 @@ async def invoice_counts(
 
 
 async def dunning_candidates(
-    session: AsyncSession, reached_by: dict[OverdueStage, date], limit: int
+    session: AsyncConnection, reached_by: dict[OverdueStage, date], limit: int
 ) -> list[Invoice]:
     """Unpaid invoices that may have reached a stage they have not had yet, locked; an
     exempt customer's invoices past the overdue stage are left out."""
@@ -218,7 +218,7 @@ async def dunning_candidates(
 
 
 async def claim_stage(
-    session: AsyncSession, invoice_id: UUID, stage: OverdueStage, at: datetime
+    session: AsyncConnection, invoice_id: UUID, stage: OverdueStage, at: datetime
 ) -> bool:
     """Record that the invoice reached ``stage``; False when it had already."""
     claimed = await session.scalar(
@@ -231,7 +231,7 @@ async def claim_stage(
 
 
 async def reminder_candidates(
-    session: AsyncSession, windows: dict[int, tuple[date | None, date]], limit: int
+    session: AsyncConnection, windows: dict[int, tuple[date | None, date]], limit: int
 ) -> list[Invoice]:
     """Unpaid invoices whose due date falls in the window of an offset they were not reminded
     at yet (see ``DunningPolicy.reminder_windows``), locked."""
@@ -260,7 +260,7 @@ async def reminder_candidates(
 
 
 async def claim_reminder(
-    session: AsyncSession, invoice_id: UUID, offset_days: int, at: datetime
+    session: AsyncConnection, invoice_id: UUID, offset_days: int, at: datetime
 ) -> bool:
     """Record the invoice's reminder at ``offset_days``; False when it was sent already."""
     claimed = await session.scalar(
@@ -278,7 +278,7 @@ def _has_order(order_id: UUID) -> Any:
     )
 
 
-async def _load(session: AsyncSession, statement: Any) -> list[Invoice]:
+async def _load(session: AsyncConnection, statement: Any) -> list[Invoice]:
     rows = (await session.execute(statement)).all()
     if not rows:
         return []

@@ -19,7 +19,6 @@ from sqlalchemy import MetaData, make_url, text
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
-    AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
@@ -70,12 +69,14 @@ def new_metadata() -> MetaData:
 
 @dataclass
 class UnitOfWork:
-    """One open transaction: the session for the state change and the outbox it writes to.
+    """One open transaction: the connection for the state change (``session``, a plain
+    connection in its transaction: every statement is Core, so no ORM session is set up per
+    request) and the outbox it writes to.
 
     Handlers receive it and never commit; the scope that opened it commits once, so the
     state change, the outgoing events and the inbox row land together or not at all."""
 
-    session: AsyncSession
+    session: AsyncConnection
     producer: str
     events: list[Envelope[Any]] = field(default_factory=list)
     #: True for a consumer batch applied together (services/kit/consumer.py): its handlers
@@ -128,11 +129,11 @@ class Database:
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
         """Open a transaction; commit it with its outbox rows when the block ends cleanly."""
-        async with self.sessions() as session, session.begin():
-            work = self.unit_class(session=session, producer=self.producer)
+        async with self.engine.begin() as connection:
+            work = self.unit_class(session=connection, producer=self.producer)
             yield work
             await work.flush()
-            await self.outbox.write(session, work.events, work.outbox_headers())
+            await self.outbox.write(connection, work.events, work.outbox_headers())
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncConnection]:

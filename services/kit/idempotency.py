@@ -26,7 +26,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kit.problems import ProblemError
 
@@ -75,7 +75,9 @@ def fingerprint(payload: Any) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
-async def claim(session: AsyncSession, *, scope: str, key: str, request: Any) -> Remembered | None:
+async def claim(
+    session: AsyncConnection, *, scope: str, key: str, request: Any
+) -> Remembered | None:
     """Claim ``key`` for this request; returns the earlier answer when the key was used.
 
     ``scope`` separates callers and operations (e.g. ``orders:place:<customer id>``)."""
@@ -97,7 +99,9 @@ async def claim(session: AsyncSession, *, scope: str, key: str, request: Any) ->
     return Remembered(status=earlier.status, body=earlier.body)
 
 
-async def remember(session: AsyncSession, *, scope: str, key: str, status: int, body: Any) -> None:
+async def remember(
+    session: AsyncConnection, *, scope: str, key: str, status: int, body: Any
+) -> None:
     """Store the answer of a claimed key, in the same unit of work as the effect."""
     await session.execute(
         _REMEMBER, {"claimed_scope": scope, "claimed_key": key, "status": status, "body": body}

@@ -42,7 +42,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from contracts.envelope import Envelope
 from services.kit.logs import bind_ids
@@ -115,7 +115,7 @@ class OutboxWriter:
 
     async def write(
         self,
-        session: AsyncSession,
+        session: AsyncConnection,
         events: Sequence[Envelope[Any]],
         extra_headers: Mapping[UUID, Mapping[str, str]] | None = None,
     ) -> None:

@@ -28,7 +28,7 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts import TOPICS
 from contracts.envelope import Envelope
@@ -58,7 +58,7 @@ parked_events = Table(
 _TOPIC_OF = {model: topic for topic in TOPICS.values() for model in topic.models.values()}
 
 
-async def park(session: AsyncSession, event: Envelope[Any], now: datetime) -> None:
+async def park(session: AsyncConnection, event: Envelope[Any], now: datetime) -> None:
     """Keep an event naming an order that cannot take it yet."""
     assert event.order_id is not None, "only events about an order are parked"
     await session.execute(
@@ -71,7 +71,7 @@ async def park(session: AsyncSession, event: Envelope[Any], now: datetime) -> No
     )
 
 
-async def take(session: AsyncSession, order_id: UUID) -> list[Envelope[Any]]:
+async def take(session: AsyncConnection, order_id: UUID) -> list[Envelope[Any]]:
     """Remove and return the order's parked events, oldest first, parsed again."""
     taken = await session.execute(
         delete(parked_events)
@@ -139,7 +139,7 @@ def expire(runtime: Runtime, metrics: ParkingMetrics) -> JobRun:
     return run
 
 
-async def _take_expired(session: AsyncSession, before: datetime) -> list[Any]:
+async def _take_expired(session: AsyncConnection, before: datetime) -> list[Any]:
     """Remove and return up to a batch of events parked before ``before``."""
     query = (
         select(parked_events)

@@ -11,9 +11,10 @@ from uuid import UUID
 
 from sqlalchemy import Row, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.orders import OrderStatus
+from services.kit.db import Reads
 from services.kit.tracing import current_context
 from services.notifier.domain import MailStatus
 from services.notifier.tables import (
@@ -31,7 +32,7 @@ Cursor = tuple[datetime, UUID]
 
 
 async def add_order(
-    session: AsyncSession,
+    session: AsyncConnection,
     *,
     order_id: UUID,
     customer_id: str,
@@ -55,7 +56,7 @@ async def add_order(
 
 
 async def get_order(
-    session: AsyncSession, order_id: UUID, *, lock: bool = False
+    session: AsyncConnection, order_id: UUID, *, lock: bool = False
 ) -> Row[Any] | None:
     query = select(orders).where(orders.c.order_id == order_id)
     # Locking the order serialises two replicas applying events about the same order.
@@ -63,7 +64,7 @@ async def get_order(
 
 
 async def update_order(
-    session: AsyncSession,
+    session: AsyncConnection,
     order_id: UUID,
     *,
     status: OrderStatus | None = None,
@@ -83,7 +84,7 @@ async def update_order(
     await session.execute(update(orders).where(orders.c.order_id == order_id).values(values))
 
 
-async def orders_by_ip(session: AsyncSession, main_ip: str) -> Sequence[Row[Any]]:
+async def orders_by_ip(session: AsyncConnection, main_ip: str) -> Sequence[Row[Any]]:
     """The orders whose delivered server has this main IP (cancelled ones aside)."""
     query = select(orders).where(
         orders.c.main_ip == main_ip, orders.c.status != OrderStatus.CANCELLED.value
@@ -91,7 +92,7 @@ async def orders_by_ip(session: AsyncSession, main_ip: str) -> Sequence[Row[Any]
     return (await session.execute(query)).all()
 
 
-async def orders_to_remind(session: AsyncSession, first: date, last: date) -> Sequence[Row[Any]]:
+async def orders_to_remind(session: AsyncConnection, first: date, last: date) -> Sequence[Row[Any]]:
     """Active orders whose paid period ends between ``first`` and ``last``, but not those
     whose end an invoice reminder is telling already (one notice for one thing to do)."""
     told_by_invoice = select(invoice_due_dates.c.order_id).where(
@@ -126,7 +127,7 @@ class NewBanner:
     created_at: datetime
 
 
-async def add_banner(session: AsyncSession, banner: NewBanner) -> bool:
+async def add_banner(session: AsyncConnection, banner: NewBanner) -> bool:
     """Add a banner unless one with its key exists; returns whether it was added."""
     added = await session.scalar(
         insert(banners).values(asdict(banner)).on_conflict_do_nothing().returning(banners.c.id)
@@ -134,28 +135,28 @@ async def add_banner(session: AsyncSession, banner: NewBanner) -> bool:
     return added is not None
 
 
-async def resolve_banners(session: AsyncSession, causes: Sequence[str], now: datetime) -> int:
+async def resolve_banners(session: AsyncConnection, causes: Sequence[str], now: datetime) -> int:
     """Resolve every active banner of these causes; returns how many."""
     result = await session.execute(
         update(banners)
         .where(banners.c.cause.in_(causes), banners.c.resolved_at.is_(None))
         .values(resolved_at=now)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)
 
 
-async def resolve_banners_starting(session: AsyncSession, prefix: str, now: datetime) -> int:
+async def resolve_banners_starting(session: AsyncConnection, prefix: str, now: datetime) -> int:
     """Resolve every active banner whose cause starts with ``prefix``; returns how many."""
     result = await session.execute(
         update(banners)
         .where(banners.c.cause.startswith(prefix, autoescape=True), banners.c.resolved_at.is_(None))
         .values(resolved_at=now)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)
 
 
 async def active_banners(
-    session: AsyncSession,
+    session: AsyncConnection,
     customer_id: str,
     kinds: Sequence[str],
     *,
@@ -175,12 +176,14 @@ async def active_banners(
     return (await session.execute(query)).all()
 
 
-async def get_banner(session: AsyncSession, banner_id: UUID, customer_id: str) -> Row[Any] | None:
+async def get_banner(
+    session: AsyncConnection, banner_id: UUID, customer_id: str
+) -> Row[Any] | None:
     query = select(banners).where(banners.c.id == banner_id, banners.c.customer_id == customer_id)
     return (await session.execute(query.with_for_update())).first()
 
 
-async def dismiss_banner(session: AsyncSession, banner_id: UUID, now: datetime) -> None:
+async def dismiss_banner(session: AsyncConnection, banner_id: UUID, now: datetime) -> None:
     await session.execute(
         update(banners)
         .where(banners.c.id == banner_id, banners.c.dismissed_at.is_(None))
@@ -207,7 +210,7 @@ class NewStaffNotice:
     created_at: datetime
 
 
-async def add_staff_notice(session: AsyncSession, notice: NewStaffNotice) -> bool:
+async def add_staff_notice(session: AsyncConnection, notice: NewStaffNotice) -> bool:
     """Add a staff notice unless one with its key exists; returns whether it was added."""
     added = await session.scalar(
         insert(staff_notices)
@@ -219,7 +222,7 @@ async def add_staff_notice(session: AsyncSession, notice: NewStaffNotice) -> boo
 
 
 async def list_staff_notices(
-    session: AsyncSession, staff_id: str | None, *, after: Cursor | None, limit: int
+    session: AsyncConnection, staff_id: str | None, *, after: Cursor | None, limit: int
 ) -> Sequence[Row[Any]]:
     """Staff notices newest first (of one staff member, if given), after a keyset cursor."""
     query = select(staff_notices)
@@ -252,7 +255,7 @@ class NewMail:
     created_at: datetime
 
 
-async def add_mail(session: AsyncSession, mail: NewMail) -> bool:
+async def add_mail(session: AsyncConnection, mail: NewMail) -> bool:
     """Record a mail to send unless one with its key exists; returns whether it was added."""
     values = {**asdict(mail), "status": mail.status.value, "trace_context": current_context()}
     added = await session.scalar(
@@ -261,7 +264,7 @@ async def add_mail(session: AsyncSession, mail: NewMail) -> bool:
     return added is not None
 
 
-async def due_mails(session: AsyncSession, now: datetime, limit: int) -> Sequence[Row[Any]]:
+async def due_mails(session: AsyncConnection, now: datetime, limit: int) -> Sequence[Row[Any]]:
     """Pending mails whose next attempt is due, locked so no other sender takes them."""
     query = (
         select(mails)
@@ -273,13 +276,13 @@ async def due_mails(session: AsyncSession, now: datetime, limit: int) -> Sequenc
     return (await session.execute(query)).all()
 
 
-async def pending_mails(session: AsyncSession) -> int:
+async def pending_mails(session: Reads) -> int:
     """How many mails wait to be sent (first try or a retry); read on the partial index."""
     query = select(func.count()).select_from(mails).where(mails.c.status == "pending")
     return int(await session.scalar(query) or 0)
 
 
-async def update_mail(session: AsyncSession, mail_id: UUID, **values: Any) -> None:
+async def update_mail(session: AsyncConnection, mail_id: UUID, **values: Any) -> None:
     await session.execute(update(mails).where(mails.c.id == mail_id).values(**values))
 
 
@@ -287,14 +290,16 @@ async def update_mail(session: AsyncSession, mail_id: UUID, **values: Any) -> No
 
 
 async def note_invoice_due(
-    session: AsyncSession, order_ids: Sequence[UUID], due_on: date, invoice_id: UUID
+    session: AsyncConnection, order_ids: Sequence[UUID], due_on: date, invoice_id: UUID
 ) -> None:
     """Record that an invoice reminder tells these orders' payment due on ``due_on``."""
     rows = [{"order_id": o, "due_on": due_on, "invoice_id": invoice_id} for o in order_ids]
     await session.execute(insert(invoice_due_dates).values(rows).on_conflict_do_nothing())
 
 
-async def reminded_on(session: AsyncSession, order_id: UUID, paid_until: date, day: date) -> bool:
+async def reminded_on(
+    session: AsyncConnection, order_id: UUID, paid_until: date, day: date
+) -> bool:
     """Whether a renewal reminder for this order and paid period was sent on ``day``."""
     query = select(reminders.c.sent_at).where(
         reminders.c.order_id == order_id, reminders.c.paid_until == paid_until
@@ -304,7 +309,7 @@ async def reminded_on(session: AsyncSession, order_id: UUID, paid_until: date, d
 
 
 async def claim_reminder(
-    session: AsyncSession, *, order_id: UUID, paid_until: date, offset_days: int, now: datetime
+    session: AsyncConnection, *, order_id: UUID, paid_until: date, offset_days: int, now: datetime
 ) -> bool:
     """Record that this reminder is sent; ``False`` when it already was."""
     claimed = await session.scalar(

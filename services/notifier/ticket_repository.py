@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Row, insert, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notifier.tables import ticket_messages, tickets
 
@@ -37,16 +37,16 @@ class NewMessage:
     created_at: datetime
 
 
-async def add_ticket(session: AsyncSession, ticket: NewTicket) -> None:
+async def add_ticket(session: AsyncConnection, ticket: NewTicket) -> None:
     await session.execute(insert(tickets).values(asdict(ticket)))
 
 
-async def add_message(session: AsyncSession, message: NewMessage) -> None:
+async def add_message(session: AsyncConnection, message: NewMessage) -> None:
     await session.execute(insert(ticket_messages).values(asdict(message)))
 
 
 async def get_ticket(
-    session: AsyncSession, ticket_id: UUID, *, customer_id: str | None
+    session: AsyncConnection, ticket_id: UUID, *, customer_id: str | None
 ) -> Row[Any] | None:
     """The ticket; with ``customer_id``, only when it is that customer's."""
     query = select(tickets).where(tickets.c.id == ticket_id)
@@ -55,14 +55,14 @@ async def get_ticket(
     return (await session.execute(query)).first()
 
 
-async def messages(session: AsyncSession, ticket_id: UUID) -> Sequence[Row[Any]]:
+async def messages(session: AsyncConnection, ticket_id: UUID) -> Sequence[Row[Any]]:
     query = select(ticket_messages).where(ticket_messages.c.ticket_id == ticket_id)
     order = (ticket_messages.c.created_at, ticket_messages.c.id)
     return (await session.execute(query.order_by(*order))).all()
 
 
 async def list_tickets(
-    session: AsyncSession, *, customer_id: str | None, after: Cursor | None, limit: int
+    session: AsyncConnection, *, customer_id: str | None, after: Cursor | None, limit: int
 ) -> Sequence[Row[Any]]:
     """Tickets newest first after a keyset cursor; one customer's, or all for staff."""
     query = select(tickets)

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kit.db import Reads
 from services.kit.statements import Prepared
@@ -28,7 +28,9 @@ from services.orders.tables import customer_views, order_invoices, orders, plans
 # --- orders -----------------------------------------------------------------------------------
 
 
-async def get_order(session: AsyncSession, order_id: UUID, *, lock: bool = False) -> Order | None:
+async def get_order(
+    session: AsyncConnection, order_id: UUID, *, lock: bool = False
+) -> Order | None:
     """The order, or None; ``lock`` takes its row lock until the transaction ends."""
     query = _ORDER_LOCKED if lock else _ORDER
     row = await query.fetchrow(session, {"order_id": order_id})
@@ -44,7 +46,7 @@ _ORDER = Prepared(ORDER)
 _ORDER_LOCKED = Prepared(ORDER.with_for_update())
 
 
-async def lock_orders(session: AsyncSession, order_ids: Sequence[UUID]) -> list[Order]:
+async def lock_orders(session: AsyncConnection, order_ids: Sequence[UUID]) -> list[Order]:
     """The orders that exist among ``order_ids``, locked in id order (no deadlock between two
     batches over the same orders)."""
     query = select(orders).where(orders.c.id.in_(order_ids)).order_by(orders.c.id)
@@ -52,7 +54,7 @@ async def lock_orders(session: AsyncSession, order_ids: Sequence[UUID]) -> list[
     return [order_from_row(row._mapping) for row in rows]
 
 
-async def insert_order(session: AsyncSession, order: Order) -> None:
+async def insert_order(session: AsyncConnection, order: Order) -> None:
     await _INSERT_ORDER.insert(session, [{"id": order.id, **columns_of(order)}])
 
 
@@ -60,7 +62,7 @@ async def insert_order(session: AsyncSession, order: Order) -> None:
 _INSERT_ORDER = Prepared(orders.insert())
 
 
-async def save_order(session: AsyncSession, order: Order) -> None:
+async def save_order(session: AsyncConnection, order: Order) -> None:
     await _SAVE_ORDER.write(session, {"order_id": order.id, **columns_of(order)})
 
 
@@ -68,19 +70,19 @@ async def save_order(session: AsyncSession, order: Order) -> None:
 _SAVE_ORDER = Prepared(update(orders).where(orders.c.id == bindparam("order_id")))
 
 
-async def due_reminders(session: AsyncSession, now: datetime, limit: int) -> list[Order]:
+async def due_reminders(session: AsyncConnection, now: datetime, limit: int) -> list[Order]:
     """Held orders whose reminder is due, locked; a concurrent pass skips them."""
     query = select(orders).where(orders.c.remind_at <= now).order_by(orders.c.remind_at)
     return await _claim(session, query.limit(limit))
 
 
-async def due_cancellations(session: AsyncSession, now: datetime, limit: int) -> list[Order]:
+async def due_cancellations(session: AsyncConnection, now: datetime, limit: int) -> list[Order]:
     """Orders whose scheduled cancellation is due, locked; a concurrent pass skips them."""
     query = select(orders).where(orders.c.cancel_at <= now).order_by(orders.c.cancel_at)
     return await _claim(session, query.limit(limit))
 
 
-async def _claim(session: AsyncSession, query: Any) -> list[Order]:
+async def _claim(session: AsyncConnection, query: Any) -> list[Order]:
     rows = await session.execute(query.with_for_update(skip_locked=True))
     return [order_from_row(row._mapping) for row in rows]
 
@@ -88,7 +90,7 @@ async def _claim(session: AsyncSession, query: Any) -> list[Order]:
 # --- invoices known per order -----------------------------------------------------------------
 
 
-async def note_invoice(session: AsyncSession, order_id: UUID, invoice_id: UUID) -> None:
+async def note_invoice(session: AsyncConnection, order_id: UUID, invoice_id: UUID) -> None:
     """Count an invoice of an order the first time billing mentions it."""
     first = await session.scalar(
         insert(order_invoices)
@@ -105,7 +107,7 @@ async def note_invoice(session: AsyncSession, order_id: UUID, invoice_id: UUID) 
 
 
 async def invoice_state(
-    session: AsyncSession, order_id: UUID, invoice_id: UUID
+    session: AsyncConnection, order_id: UUID, invoice_id: UUID
 ) -> InvoiceState | None:
     state = await session.scalar(
         select(order_invoices.c.state).where(
@@ -116,7 +118,7 @@ async def invoice_state(
 
 
 async def set_invoice_state(
-    session: AsyncSession, order_id: UUID, invoice_id: UUID, state: InvoiceState
+    session: AsyncConnection, order_id: UUID, invoice_id: UUID, state: InvoiceState
 ) -> None:
     await note_invoice(session, order_id, invoice_id)
     await session.execute(
@@ -129,7 +131,7 @@ async def set_invoice_state(
 # --- catalogue --------------------------------------------------------------------------------
 
 
-async def get_plan(session: AsyncSession, plan_id: str) -> Plan | None:
+async def get_plan(session: AsyncConnection, plan_id: str) -> Plan | None:
     row = await _PLAN.fetchrow(session, {"plan_id": plan_id})
     return None if row is None else _plan(row)
 
@@ -137,7 +139,7 @@ async def get_plan(session: AsyncSession, plan_id: str) -> Plan | None:
 _PLAN = Prepared(select(plans).where(plans.c.id == bindparam("plan_id")))
 
 
-async def list_plans(session: AsyncSession) -> list[tuple[str, str, Plan]]:
+async def list_plans(session: AsyncConnection) -> list[tuple[str, str, Plan]]:
     """(product id, product name, plan) for every plan, by product then plan."""
     query = (
         select(products.c.name.label("product_name"), plans)
@@ -148,20 +150,20 @@ async def list_plans(session: AsyncSession) -> list[tuple[str, str, Plan]]:
     return [(row.product_id, row.product_name, _plan(row._mapping)) for row in rows]
 
 
-async def product_exists(session: AsyncSession, product_id: str) -> bool:
+async def product_exists(session: AsyncConnection, product_id: str) -> bool:
     return (
         await session.scalar(select(products.c.id).where(products.c.id == product_id)) is not None
     )
 
 
-async def save_product(session: AsyncSession, product_id: str, name: str) -> None:
+async def save_product(session: AsyncConnection, product_id: str, name: str) -> None:
     statement = insert(products).values(id=product_id, name=name)
     await session.execute(
         statement.on_conflict_do_update(index_elements=["id"], set_={"name": name})
     )
 
 
-async def save_plan(session: AsyncSession, plan: Plan) -> None:
+async def save_plan(session: AsyncConnection, plan: Plan) -> None:
     values = {
         "product_id": plan.product,
         "name": plan.name,
@@ -195,7 +197,7 @@ async def get_columns(session: Reads, customer_id: str) -> list[str] | None:
     return None if columns is None else list(columns)
 
 
-async def save_columns(session: AsyncSession, customer_id: str, columns: list[str]) -> None:
+async def save_columns(session: AsyncConnection, customer_id: str, columns: list[str]) -> None:
     statement = insert(customer_views).values(customer_id=customer_id, columns=columns)
     await session.execute(
         statement.on_conflict_do_update(index_elements=["customer_id"], set_={"columns": columns})
