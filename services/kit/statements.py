@@ -19,11 +19,6 @@ Reads = AsyncSession | AsyncConnection
 T = TypeVar("T")
 
 
-async def driver(reads: Reads) -> asyncpg.Connection:
-    """The asyncpg connection under a session or connection, in its transaction."""
-    return (await _in_transaction(reads))[1]
-
-
 async def _in_transaction(reads: Reads) -> tuple[AsyncConnection, asyncpg.Connection]:
     """The SQLAlchemy connection and its asyncpg connection; a session's transaction is begun
     here if no statement began it yet (SQLAlchemy sends BEGIN with the first statement it
@@ -85,6 +80,10 @@ class Prepared:
             value = values[name] if name in values else constants[name]
             arguments.append(value if process is None else process(value))
         return sql, arguments
+
+    async def fetch(self, reads: Reads, values: Mapping[str, Any]) -> list[asyncpg.Record]:
+        sql, arguments = self._arguments(values, columns=False)
+        return await _run(reads, sql, lambda found: found.fetch(sql, *arguments))
 
     async def fetchrow(self, reads: Reads, values: Mapping[str, Any]) -> asyncpg.Record | None:
         sql, arguments = self._arguments(values, columns=False)
