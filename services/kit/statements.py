@@ -81,10 +81,6 @@ class Prepared:
             arguments.append(value if process is None else process(value))
         return sql, arguments
 
-    async def fetch(self, reads: Reads, values: Mapping[str, Any]) -> list[asyncpg.Record]:
-        sql, arguments = self._arguments(values, columns=False)
-        return await _run(reads, sql, lambda found: found.fetch(sql, *arguments))
-
     async def fetchrow(self, reads: Reads, values: Mapping[str, Any]) -> asyncpg.Record | None:
         sql, arguments = self._arguments(values, columns=False)
         return await _run(reads, sql, lambda found: found.fetchrow(sql, *arguments))
