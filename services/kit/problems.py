@@ -12,7 +12,6 @@ from http import HTTPStatus
 from typing import Any
 
 import sqlalchemy.exc
-import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -21,13 +20,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from services.kit.faults import UNAVAILABLE_TYPES, is_unavailable, is_unstorable_value
-from services.kit.logs import bind_correlation
+from services.kit.logs import bind_correlation, get_logger
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 #: Seconds a client is told to wait when a dependency (database, Kafka) is unreachable.
 DEFAULT_RETRY_AFTER = 5
 
-_log = structlog.stdlib.get_logger(__name__)
+_log = get_logger(__name__)
 
 
 class FieldError(BaseModel):

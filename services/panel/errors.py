@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import uuid
 
-import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from services.kit.logs import get_logger
 from services.panel.gateway import ServiceDown, ServiceProblem
 from services.panel.rendering import render
 from services.panel.session import CsrfRefused, NotForYou, SignInRequired, sign_out
 
-_log = structlog.stdlib.get_logger(__name__)
+_log = get_logger(__name__)
 
 
 async def _sign_in_first(request: Request, _exc: Exception) -> Response:
