@@ -25,6 +25,7 @@ from services.orders.events import Event
 from services.orders.outgoing import by_of, customer_of, publish, renewal_requested
 
 _HANDLE_ALPHABET = string.ascii_lowercase + string.digits
+_HANDLES = len(_HANDLE_ALPHABET) ** 8
 
 
 # --- the commands -----------------------------------------------------------------------------
@@ -103,7 +104,8 @@ class Renew:
 
 def service_handle() -> str:
     """A short generated service name such as ``r1z7og44``."""
-    return "".join(secrets.choice(_HANDLE_ALPHABET) for _ in range(8))
+    number = secrets.randbelow(_HANDLES)  # one draw, not one per character
+    return "".join(_HANDLE_ALPHABET[number // 36**place % 36] for place in range(8))
 
 
 async def place_order(work: UnitOfWork, command: PlaceOrder, ctx: Context) -> Order:

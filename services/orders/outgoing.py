@@ -86,7 +86,10 @@ def money(amount: Decimal, currency: str) -> c.Money:
 
 def customer_of(order: Order) -> c.Customer:
     ref = order.customer
-    return c.Customer(id=ref.id, name=ref.name, email=ref.email, locale=ref.locale)
+    # Not validated again: an order's customer is the caller who placed it, whose token's
+    # claims kit.auth checked against these very constraints (the email's check was 3 % of
+    # placing an order).
+    return c.Customer.model_construct(id=ref.id, name=ref.name, email=ref.email, locale=ref.locale)
 
 
 def _contract(event: e.Event, order: Order) -> tuple[type[Envelope[Any]], BaseModel]:
