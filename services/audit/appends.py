@@ -3,14 +3,20 @@
 On the consumer's fast path (``work.together``) a batch of events is journaled in one
 transaction; each append would otherwise be a round trip of its own. Here the batch's entries
 are kept in order, each chained to the one before it in memory (``Heads``), and written at
-the end by three statements whatever the batch's size: every touched order's head moved from
-where the batch found it to its last entry (only if it is still there), the entries inserted,
-the actors' names remembered. A head that moved meanwhile (another replica appended) fails
-the write: the batch is rolled back and applied again one record at a time, under each
-order's lock, as the per-record path always did."""
+the end by four statements whatever the batch's size: every touched order's head moved from
+where the batch found it to its last entry (only if it is still there), the entries copied
+in, the actors' names remembered, the identifiers the batch tied to orders remembered. A head
+that moved meanwhile (another replica appended) fails the write: the batch is rolled back and
+applied again one record at a time, under each order's lock, as the per-record path always
+did.
+
+An identifier tied to its orders (an invoice, a main IP) releases the events parked under it;
+when none is parked under it, which the batch learns once from the parked events' keys, it is
+only remembered, at the end, and the batch's later lookups find it here."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -19,12 +25,13 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.audit.domain import SealedEntry
+from services.audit.domain import Ref, SealedEntry
 from services.audit.header import Header
 from services.audit.records import entry_row
 from services.audit.repository import OrderJournal
-from services.audit.tables import journal_entries
+from services.audit.tables import journal_entries, order_refs
 from services.kit.db import UnitOfWork
+from services.kit.statements import Copy
 
 
 class HeadMoved(Exception):
@@ -42,11 +49,21 @@ class _Order:
     header: Header | None = None
 
 
+#: More parked keys than this and the batch does not hold them: each tie releases at once.
+PARKED_KEYS_HELD = 1000
+
+
 @dataclass
 class PendingAppends:
     rows: list[dict[str, Any]] = field(default_factory=list)
     orders: dict[UUID, _Order] = field(default_factory=dict)
     actors: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: Identifiers tied to orders by this batch, not yet written.
+    refs: dict[tuple[str, str], set[UUID]] = field(default_factory=dict)
+    #: The keys events are parked under (read once per batch), and those parked by the batch;
+    #: None until read, or when there are too many to hold.
+    parked: set[tuple[str, str]] | None = None
+    _parked_read: bool = False
 
     def add(
         self, before: OrderJournal, entry: SealedEntry, header: Header | None, actor_name: str
@@ -61,7 +78,46 @@ class PendingAppends:
         content = entry.content
         self.actors[(content.actor_kind, content.actor_id)] = actor_name
 
+    async def nothing_parked_under(self, session: AsyncConnection, refs: Sequence[Ref]) -> bool:
+        """Whether no event is parked under any of ``refs``' identifiers (then tying them
+        releases nothing, and they can wait for the batch's end)."""
+        if not self._parked_read:
+            self._parked_read = True
+            keys = (await session.execute(_PARKED_KEYS, {"limit": PARKED_KEYS_HELD + 1})).all()
+            self.parked = {(str(kind), str(value)) for kind, value in keys}
+            if len(self.parked) > PARKED_KEYS_HELD:
+                self.parked = None
+        parked = self.parked
+        return parked is not None and not any((str(r.kind), r.value) in parked for r in refs)
+
+    def tie(self, refs: Sequence[Ref]) -> None:
+        """Remember ``refs`` at the batch's end."""
+        for ref in refs:
+            self.refs.setdefault((str(ref.kind), ref.value), set()).add(ref.order_id)
+
+    def tied(self, kind: str, value: str) -> set[UUID]:
+        """The orders this batch tied the identifier to."""
+        return self.refs.get((kind, value), set())
+
+    def parking(self, kind: str, value: str) -> None:
+        """An event of this batch was parked under the identifier."""
+        if self.parked is not None:
+            self.parked.add((kind, value))
+
     async def write(self, session: AsyncConnection) -> None:
+        if self.refs:
+            ties = [
+                (kind, value, order) for (kind, value), ids in self.refs.items() for order in ids
+            ]
+            await session.execute(
+                _TIE_REFS,
+                {
+                    "kinds": [kind for kind, _, _ in ties],
+                    "values": [value for _, value, _ in ties],
+                    "order_ids": [order for _, _, order in ties],
+                },
+            )
+            self.refs.clear()
         if not self.rows:
             return
         orders = list(self.orders.items())
@@ -80,7 +136,7 @@ class PendingAppends:
         )
         if len(moved.all()) != len(orders):
             raise HeadMoved("a chain head moved while the batch was applied")
-        await session.execute(journal_entries.insert(), self.rows)
+        await _ENTRIES.insert(session, self.rows)
         kinds_ids, names = list(self.actors), list(self.actors.values())
         await session.execute(
             _REMEMBER_ACTORS,
@@ -107,6 +163,8 @@ def pending_appends(work: UnitOfWork) -> PendingAppends | None:
     assert isinstance(pending, PendingAppends)
     return pending
 
+
+_ENTRIES = Copy(journal_entries)
 
 #: None is SQL's NULL here ("no header change"), not JSON's null.
 _JSONB_OR_NULL = JSONB(none_as_null=True)
@@ -142,4 +200,16 @@ ON CONFLICT (kind, id) DO UPDATE SET name = excluded.name
     bindparam("kinds", type_=ARRAY(journal_entries.c.actor_kind.type)),
     bindparam("ids", type_=ARRAY(journal_entries.c.actor_id.type)),
     bindparam("names", type_=ARRAY(journal_entries.c.actor_id.type)),
+)
+
+_PARKED_KEYS = text("SELECT DISTINCT kind, value FROM parked_events LIMIT :limit")
+
+_TIE_REFS = text("""
+INSERT INTO order_refs (kind, value, order_id)
+SELECT * FROM unnest(:kinds, :values, :order_ids)
+ON CONFLICT DO NOTHING
+""").bindparams(
+    bindparam("kinds", type_=ARRAY(order_refs.c.kind.type)),
+    bindparam("values", type_=ARRAY(order_refs.c.value.type)),
+    bindparam("order_ids", type_=ARRAY(order_refs.c.order_id.type)),
 )

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar, cast
 
 import asyncpg
+from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -101,6 +102,41 @@ class Prepared:
         else:
             many = [arguments for _, arguments in batch]
             await _run(reads, sql, lambda found: found.executemany(sql, many))
+
+
+class Copy:
+    """Many rows into one table by ``COPY``, on a unit of work's connection and in its
+    transaction: for a consumer batch's rows, where a multi-row INSERT's statement text and
+    parameters would be built and parsed for each batch. Each value goes through the bind
+    processor of its column (JSON to text, and so on); columns a row leaves out are NULL."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.columns = tuple(column.name for column in table.columns)
+        self._processors = tuple(
+            column.type.dialect_impl(_DIALECT).bind_processor(_DIALECT) for column in table.columns
+        )
+
+    async def insert(self, reads: Reads, rows: Iterable[Mapping[str, Any]]) -> None:
+        records = [
+            tuple(
+                value if process is None or value is None else process(value)
+                for value, process in zip(
+                    (row.get(name) for name in self.columns), self._processors, strict=True
+                )
+            )
+            for row in rows
+        ]
+        if not records:
+            return
+        sql = f"COPY {self.table.name} FROM STDIN"
+        await _run(
+            reads,
+            sql,
+            lambda found: found.copy_records_to_table(
+                self.table.name, records=records, columns=self.columns
+            ),
+        )
 
 
 _DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
