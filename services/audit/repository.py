@@ -141,6 +141,9 @@ class JournalRepository:
         statement: (topic, payload), oldest first."""
         if not refs:
             return []
+        if self.pending is not None and await self.pending.nothing_parked_under(self.session, refs):
+            self.pending.tie(refs)  # nothing to release: written with the batch
+            return []
         taken = await self.session.execute(
             records.REMEMBER_REFS,
             {
@@ -157,12 +160,15 @@ class JournalRepository:
                 order_refs.c.kind == str(kind), order_refs.c.value == value
             )
         )
-        return list(found)
+        tied = set() if self.pending is None else self.pending.tied(str(kind), value)
+        return [*found, *tied]
 
     async def park(
         self, kind: RefKind, value: str, topic: str, payload: dict[str, Any], now: datetime
     ) -> None:
         """Keep an event that names only an identifier no journaled event has tied yet."""
+        if self.pending is not None:
+            self.pending.parking(str(kind), value)
         await self.session.execute(
             insert(parked_events).values(
                 kind=str(kind), value=value, topic=topic, payload=payload, parked_at=now

@@ -7,6 +7,7 @@ import hashlib
 import json
 from uuid import uuid4
 
+import pytest
 from faststream.kafka import KafkaBroker
 
 from services.kit.clock import FrozenClock
@@ -46,6 +47,29 @@ async def test_every_topic_is_journaled_once_per_event_under_duplicates(
     }  # fmt: skip
     assert len(await entry_count(audit, second, 3)) == 3, "the batch invoice and its payment"
     assert (await verify(audit, first))["status"] == "whole"
+
+
+@pytest.mark.parametrize("apart", [False, True], ids=["one batch", "later batches"])
+async def test_a_payment_before_its_invoice_waits_then_joins_the_invoices_orders(
+    audit: RunningService, kafka: KafkaBroker, prefix: str, apart: bool
+) -> None:
+    first, second, invoice, at = uuid4(), uuid4(), uuid4(), ev.T0
+    await publish(kafka, prefix, ev.placed(first, at), ev.placed(second, at))
+    await entry_count(audit, first, 1)
+    # Names only its invoice, which no event has tied to an order yet: parked.
+    await publish(kafka, prefix, ev.payment_received(invoice, at))
+    if apart:
+        await asyncio.sleep(1.0)  # consumed and parked before the invoice is sent
+    # The invoice ties itself to both orders; the order after it finds it by its own order.
+    await publish(kafka, prefix, ev.invoice_issued([first, second], at, invoice))
+    await publish(kafka, prefix, ev.payment_received(invoice, at))
+
+    for order_id in (first, second):
+        entries = await entry_count(audit, order_id, 4)
+        assert [e["type"] for e in entries] == [
+            "order.placed", "invoice.issued", "payment.received", "payment.received",
+        ]  # fmt: skip
+        assert (await verify(audit, order_id))["status"] == "whole"
 
 
 async def test_personal_data_stays_out_of_entries(
