@@ -198,8 +198,8 @@ async def first_order_through(stack: Infrastructure, orders: Served) -> None:
 
 
 async def settle(stack: Infrastructure) -> None:
-    """Vacuum the services' databases: what ran before (the HTTP benchmarks load the orders
-    table) leaves autovacuum work that would run in the middle of the load."""
+    """Vacuum the services' databases, so that autovacuum work left by whatever ran before
+    (a fill, an earlier run) does not run in the middle of the load."""
     for name in SERVICES:
         connection = await asyncpg.connect(stack.admin_dsn(name))
         try:
