@@ -5,7 +5,7 @@ verifying a chain. Each takes a unit of work and never commits."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
@@ -13,7 +13,14 @@ from uuid import UUID
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from contracts import TOPICS, Actor, Envelope
-from services.audit.domain import EntryContent, SealedEntry, Verification, seal, verify_chain
+from services.audit.domain import (
+    EntryContent,
+    SealedEntry,
+    Verification,
+    direct_orders,
+    seal,
+    verify_chain,
+)
 from services.audit.errors import JournalNotFound
 from services.audit.header import Header
 from services.audit.repository import (
@@ -74,6 +81,18 @@ async def append(
     if entry is None:
         raise RuntimeError(f"the locked head of order {order_id} moved")
     return entry
+
+
+async def lock_heads(work: UnitOfWork, events: Sequence[Envelope[Any]], *, heads: Heads) -> None:
+    """The chain heads of a batch's orders that this process does not remember, locked and
+    read in one statement and remembered: each order's first append in the batch then skips
+    its own locking read. (The orders an event names only through an invoice or an address
+    are left to the append, which locks them as before.)"""
+    wanted = {order_id for event in events for order_id in direct_orders(event)}
+    unknown = sorted(order_id for order_id in wanted if heads.get(order_id) is None)
+    if unknown:
+        for journal in await JournalRepository(work.session).lock_journals(unknown):
+            heads.remember(journal)
 
 
 async def _append_after(

@@ -23,7 +23,7 @@ from services.audit.domain import (
     system_entry,
 )
 from services.audit.header import Header
-from services.audit.journal import Draft, Heads, append, topic_name
+from services.audit.journal import Draft, Heads, append, lock_heads, topic_name
 from services.audit.repository import JournalRepository
 from services.audit.summaries import summarize
 from services.kit.context import Context
@@ -46,8 +46,9 @@ def subscribe(runtime: Runtime, registry: CollectorRegistry) -> None:
         unattributed.labels(type_).inc()
 
     journal = partial(journal_event, heads=heads, unattributed=count)
+    prepare = partial(lock_heads, heads=heads)  # one for every topic: once a batch
     for topic in TOPICS.values():
-        runtime.consume(topic, dict.fromkeys(topic.models.values(), journal))
+        runtime.consume(topic, dict.fromkeys(topic.models.values(), journal), prepare)
 
 
 async def journal_event(

@@ -75,6 +75,11 @@ inbox = Table(
 )
 
 Handler = Callable[[UnitOfWork, Any], Awaitable[None]]
+#: Run once for a batch applied together, after its inbox rows are claimed and before its
+#: handlers, with the events new to the consumers that share it, in batch order: for what
+#: each handler would do with a round trip of its own (e.g. lock, in one statement, the rows
+#: they will each lock). The per-record path does not run it.
+BatchStep = Callable[[UnitOfWork, Sequence[Envelope[Any]]], Awaitable[None]]
 
 
 #: Records fetched and committed together: one offset commit per batch, not per message.
@@ -139,6 +144,7 @@ class EventConsumer:
         retry: RetryPolicy | None = None,
         topic_prefix: str = "",
         max_message_bytes: int = MAX_MESSAGE_BYTES,
+        prepare: BatchStep | None = None,
     ) -> None:
         self.name = name
         self.topic = topic
@@ -151,6 +157,7 @@ class EventConsumer:
         self.metrics = metrics
         self.retry = retry or RetryPolicy()
         self.max_message_bytes = max_message_bytes
+        self.prepare = prepare
 
     def classify(self, record: Any) -> Envelope[Any] | DeadLetter | None:
         """The record's event when this consumer handles it, the dead letter when it cannot be
@@ -368,6 +375,7 @@ async def _apply_together(
     async with database.unit_of_work() as work:
         work.together = True
         new = await _claim(work, events)
+        await _prepare(work, events, new)
         for consumer, event in events:
             key = (consumer.name, event.event_id)
             if key not in new:  # applied before, or twice in this batch
@@ -399,6 +407,28 @@ async def _apply_together(
     for consumer, counted in outcomes:
         consumer._outcome(counted)
     return letters
+
+
+async def _prepare(
+    work: UnitOfWork,
+    events: Sequence[tuple[EventConsumer, Envelope[Any]]],
+    new: set[tuple[str, Any]],
+) -> None:
+    """Each distinct batch step of the batch's consumers, once, with their new events."""
+    steps: dict[BatchStep, list[Envelope[Any]]] = {}
+    fresh = set(new)
+    for consumer, event in events:
+        key = (consumer.name, event.event_id)
+        if consumer.prepare is not None and key in fresh:
+            fresh.discard(key)  # twice in this batch: once
+            steps.setdefault(consumer.prepare, []).append(event)
+    for step, batch in steps.items():
+        try:
+            await step(work, batch)
+        except Exception as error:
+            if is_transient(error):
+                raise
+            raise _NotTogether(f"the batch's preparation failed: {error!r}") from error
 
 
 async def _claim(

@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from contracts.envelope import Actor, Envelope, Topic
 from services.kit.clock import Clock, SystemClock
 from services.kit.consumer import (
+    BatchStep,
     ConsumerMetrics,
     EventConsumer,
     Handler,
@@ -100,10 +101,18 @@ class Runtime:
             schema=_union_type(publishes_on),
         )
 
-    def consume(self, topic: Topic, reactions: Mapping[type[Envelope[Any]], Reaction]) -> None:
+    def consume(
+        self,
+        topic: Topic,
+        reactions: Mapping[type[Envelope[Any]], Reaction],
+        prepare: BatchStep | None = None,
+    ) -> None:
         """Subscribe this service's group to a topic with a reaction per event model, each
-        called ``reaction(work, event, ctx)`` in the consumer's unit of work."""
+        called ``reaction(work, event, ctx)`` in the consumer's unit of work; ``prepare``, if
+        given, runs once for a batch applied together, before its reactions (see
+        ``kit.consumer.BatchStep``)."""
         options: dict[str, Any] = {
+            "prepare": prepare,
             "name": self.name,
             "topic": topic,
             "handlers": {model: self.bind(reaction) for model, reaction in reactions.items()},
