@@ -10,6 +10,7 @@ import asyncio
 import functools
 import os
 import signal
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID, uuid4
@@ -40,6 +41,18 @@ class Probe(Envelope[ProbeData]):
     type: Literal["probe.happened"] = "probe.happened"
     version: Literal[1] = 1
     order_id: UUID
+
+
+@dataclass
+class Record:
+    """A consumed Kafka record, as aiokafka hands it over."""
+
+    topic: str
+    value: bytes
+    key: bytes | None
+    offset: int
+    partition: int = 0
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 def probe(order_id: UUID, seq: int, note: str = "") -> Probe:

@@ -15,19 +15,7 @@ from contracts import Envelope
 from services.kit.consumer import ConsumerMetrics, EventConsumer, RetryPolicy, apply_batch
 from services.kit.db import UnitOfWork
 from tests.kit.conftest import ProbeSetup
-from tests.kit.probe import Probe, probe
-
-
-@dataclass
-class Record:
-    """A consumed Kafka record, as aiokafka hands it over."""
-
-    topic: str
-    value: bytes
-    key: bytes | None
-    offset: int
-    partition: int = 0
-    headers: list[tuple[str, bytes]] = field(default_factory=list)
+from tests.kit.probe import Probe, Record, probe
 
 
 @dataclass

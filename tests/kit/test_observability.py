@@ -9,7 +9,6 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from uuid import uuid4
@@ -31,21 +30,9 @@ from services.kit.tracing import provider_from_settings
 from services.orders.app import create_app
 from services.orders.settings import OrdersSettings
 from tests.kit.conftest import ProbeSetup
-from tests.kit.probe import Probe, probe
+from tests.kit.probe import Probe, Record, probe
 
 _log = get_logger("tests.probe_handler")
-
-
-@dataclass
-class Record:
-    """A consumed Kafka record, as aiokafka hands it over."""
-
-    topic: str
-    value: bytes
-    key: bytes | None
-    offset: int
-    partition: int = 0
-    headers: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 @pytest.fixture
