@@ -70,7 +70,7 @@ class _Line:
         self.name = name or "root"
 
     def msg(self, message: str) -> None:
-        # One write per line: stderr is line-buffered, and lines from threads do not mix.
+        # One write per line (stderr is line-buffered): a line reaches the file whole.
         sys.stderr.write(message + "\n")
 
     debug = info = warning = warn = error = critical = exception = fatal = log = msg
