@@ -85,16 +85,8 @@ class JournalRepository:
     async def lock_journal(self, order_id: UUID) -> OrderJournal:
         """The order's head row, created if new, locked until the transaction ends: every
         append to one order goes through this lock, so two replicas never fork a chain."""
-        statement = (
-            insert(journal_orders)
-            .values(order_id=order_id, last_seq=0, last_hash=GENESIS, header={})
-            .on_conflict_do_update(
-                index_elements=[journal_orders.c.order_id],
-                set_={"order_id": journal_orders.c.order_id},
-            )
-            .returning(journal_orders)
-        )
-        return _journal((await self.session.execute(statement)).one())
+        (journal,) = await self.lock_journals([order_id])
+        return journal
 
     async def lock_journals(self, order_ids: Sequence[UUID]) -> list[OrderJournal]:
         """``lock_journal`` for several orders in one statement; ``order_ids`` sorted, the
